@@ -1,0 +1,33 @@
+// Transpiles src/ to dist/src/ with esbuild (type checking is `npm run typecheck`).
+import { build } from 'esbuild';
+import { readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function sources(dir) {
+  const out = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...sources(p));
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.contract.ts')) out.push(p);
+  }
+  return out;
+}
+
+export async function buildAll() {
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
+  await build({
+    entryPoints: sources(join(root, 'src')),
+    outdir: join(root, 'dist'),
+    outbase: root,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await buildAll();

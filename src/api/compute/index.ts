@@ -1,0 +1,18 @@
+import type { Bus } from '../../bus/bus.js';
+import type { Config } from '../../config.js';
+import type { Sql } from '../../db/sql.js';
+import { Router } from '../../http/router.js';
+import type { ImageApi } from '../../image/service.js';
+
+export interface ComputeApiDeps {
+  sql: Sql;
+  bus: Bus;
+  images: ImageApi;
+  identity: { projectExists(id: string): Promise<boolean> };
+  config: Config;
+}
+
+/** The Compute API v2.1 router (mounted at /compute). */
+export function createComputeApi(_deps: ComputeApiDeps): Router {
+  return new Router('nova');
+}

@@ -1,0 +1,4 @@
+import { busContract } from './bus.contract.js';
+import { InProcessBus } from './in-process.js';
+
+busContract('in-process bus', async () => new InProcessBus());

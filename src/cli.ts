@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+import { defaultConfig, DEFAULT_PORT, type Config } from './config.js';
+import { startCloud } from './cloud.js';
+import { logger } from './util/log.js';
+
+const log = logger('nova-ts');
+
+const USAGE = `Usage: nova-ts [all-in-one] [options]
+
+Runs the all-in-one cloud in the foreground.
+
+  --data-dir DIR        where the database, images and clouds.yaml live (default ~/.nova-ts, or $NOVA_TS_DATA_DIR)
+  --listen HOST:PORT    API listener (default 127.0.0.1:${DEFAULT_PORT})
+  --driver fake|qemu    virt driver (default fake)
+  --fake-hosts N        run N compute hosts in this process (default 1)
+  --database URL        sqlite:/path/file.db (default <data-dir>/nova.db) or postgres://...
+  --fake-delay OP=MS    fake driver: make OP (spawn, destroy, reboot, ...) take MS milliseconds (repeatable)
+  --fake-fail OP=P      fake driver: make OP fail with probability P (repeatable)
+  --fake-failing-host H fake driver: every spawn on host H fails (repeatable)
+  -h, --help            this text
+`;
+
+/** Parses the command line into a Config. Throws with a usage message on bad input. */
+export function parseCli(argv: string[]): Config {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      listen: { type: 'string' },
+      driver: { type: 'string' },
+      'fake-hosts': { type: 'string' },
+      database: { type: 'string' },
+      'fake-delay': { type: 'string', multiple: true },
+      'fake-fail': { type: 'string', multiple: true },
+      'fake-failing-host': { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (positionals.length > 0 && !(positionals.length === 1 && positionals[0] === 'all-in-one'))
+    throw new Error(`unknown command ${positionals.join(' ')}\n\n${USAGE}`);
+  const config = defaultConfig(values['data-dir'] ? { dataDir: values['data-dir'] } : {});
+  if (values.database) config.databaseUrl = values.database;
+  if (values.listen) {
+    const m = /^(.*):(\d+)$/.exec(values.listen);
+    if (!m) throw new Error(`--listen wants HOST:PORT, got ${values.listen}`);
+    config.listenHost = m[1] || '127.0.0.1';
+    config.listenPort = Number(m[2]);
+  }
+  if (values.driver) {
+    if (values.driver !== 'fake' && values.driver !== 'qemu') throw new Error(`--driver wants fake or qemu, got ${values.driver}`);
+    config.driver = values.driver;
+  }
+  if (values['fake-hosts']) {
+    const n = Number(values['fake-hosts']);
+    if (!Number.isInteger(n) || n < 1 || n > 10000) throw new Error(`--fake-hosts wants a whole number from 1 to 10000`);
+    config.fakeHosts = n;
+  }
+  const pairs = (list: string[] | undefined, what: string) =>
+    Object.fromEntries(
+      (list ?? []).map((kv) => {
+        const [k, v] = kv.split('=');
+        const n = Number(v);
+        if (!k || v === undefined || Number.isNaN(n)) throw new Error(`${what} wants OP=NUMBER, got ${kv}`);
+        return [k, n];
+      }),
+    );
+  config.fake.delays = pairs(values['fake-delay'], '--fake-delay');
+  config.fake.failures = pairs(values['fake-fail'], '--fake-fail');
+  config.fake.failingHosts = values['fake-failing-host'] ?? [];
+  return config;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let config: Config;
+  try {
+    config = parseCli(argv);
+  } catch (e) {
+    process.stderr.write(`nova-ts: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  const cloud = await startCloud(config);
+  process.stdout.write(
+    `nova-ts ready at ${cloud.url} (data dir ${config.dataDir}, ${cloud.hosts.length} ${config.driver} compute host(s))\n` +
+      `  export OS_CLIENT_CONFIG_FILE=${config.dataDir}/clouds.yaml OS_CLOUD=nova-ts\n`,
+  );
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${sig} received, stopping`);
+    await cloud.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

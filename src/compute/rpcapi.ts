@@ -1,0 +1,83 @@
+/**
+ * Client side of the compute host's RPC interface (topic `compute.<host>`).
+ *
+ * Version history:
+ *   1.0 - build_and_run_instance, terminate_instance, reboot/stop/start/pause/unpause/
+ *         suspend/resume_instance, rebuild_instance, resize_instance, confirm_resize,
+ *         revert_resize, snapshot_instance, get_console_output
+ */
+import type { Bus } from '../bus/bus.js';
+import type { FlavorSnapshot } from '../objects/flavor.js';
+import type { InstancePayload } from '../virt/driver.js';
+
+export const COMPUTE_RPC_VERSION = '1.0';
+export const computeTopic = (host: string) => `compute.${host}`;
+
+/** A host choice from the scheduler, with resources already claimed on node_uuid. */
+export interface Selection {
+  host: string;
+  node: string;
+  node_uuid: string;
+}
+
+export interface ActionArgs {
+  instance: InstancePayload;
+  /** Request id of the API call, to attach action events to. */
+  request_id: string;
+}
+
+export class ComputeRpcApi {
+  constructor(private readonly bus: Bus) {}
+
+  private cast(host: string, method: string, args: object) {
+    return this.bus.cast(computeTopic(host), method, { ...args, version: COMPUTE_RPC_VERSION });
+  }
+
+  buildAndRunInstance(host: string, args: ActionArgs & { node: string; alternates: Selection[] }) {
+    return this.cast(host, 'build_and_run_instance', args);
+  }
+  terminateInstance(host: string, args: ActionArgs) {
+    return this.cast(host, 'terminate_instance', args);
+  }
+  rebootInstance(host: string, args: ActionArgs & { reboot_type: 'SOFT' | 'HARD' }) {
+    return this.cast(host, 'reboot_instance', args);
+  }
+  stopInstance(host: string, args: ActionArgs) {
+    return this.cast(host, 'stop_instance', args);
+  }
+  startInstance(host: string, args: ActionArgs) {
+    return this.cast(host, 'start_instance', args);
+  }
+  pauseInstance(host: string, args: ActionArgs) {
+    return this.cast(host, 'pause_instance', args);
+  }
+  unpauseInstance(host: string, args: ActionArgs) {
+    return this.cast(host, 'unpause_instance', args);
+  }
+  suspendInstance(host: string, args: ActionArgs) {
+    return this.cast(host, 'suspend_instance', args);
+  }
+  resumeInstance(host: string, args: ActionArgs) {
+    return this.cast(host, 'resume_instance', args);
+  }
+  /** instance.image is the new image; instance.image_ref already points at it. */
+  rebuildInstance(host: string, args: ActionArgs) {
+    return this.cast(host, 'rebuild_instance', args);
+  }
+  resizeInstance(host: string, args: ActionArgs & { new_flavor: FlavorSnapshot; migration_uuid: string }) {
+    return this.cast(host, 'resize_instance', args);
+  }
+  confirmResize(host: string, args: ActionArgs & { migration_uuid: string }) {
+    return this.cast(host, 'confirm_resize', args);
+  }
+  revertResize(host: string, args: ActionArgs & { migration_uuid: string }) {
+    return this.cast(host, 'revert_resize', args);
+  }
+  /** The compute host uploads the snapshot into image_id (already created, status queued). */
+  snapshotInstance(host: string, args: ActionArgs & { image_id: string }) {
+    return this.cast(host, 'snapshot_instance', args);
+  }
+  getConsoleOutput(host: string, args: { instance: InstancePayload; length?: number }): Promise<string> {
+    return this.bus.call<string>(computeTopic(host), 'get_console_output', { ...args, version: COMPUTE_RPC_VERSION }, { timeout: 30_000 });
+  }
+}

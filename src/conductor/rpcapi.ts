@@ -1,0 +1,80 @@
+/**
+ * Client side of the conductor's RPC interface (topic `conductor`). The API uses the task
+ * methods; compute hosts use the rest, which are their only way to read or write the DB.
+ *
+ * Version history:
+ *   1.0 - build_instances, resize_instance; instance_update, action_event_start,
+ *         action_event_finish, build_failed, instance_fault_create, compute_node_update,
+ *         service_heartbeat, instances_on_host
+ */
+import type { Bus } from '../bus/bus.js';
+import type { InstancePatch } from '../db/instances.js';
+import type { HostResources, InstancePayload } from '../virt/driver.js';
+import type { Selection } from '../compute/rpcapi.js';
+
+export const CONDUCTOR_RPC_VERSION = '1.0';
+export const CONDUCTOR_TOPIC = 'conductor';
+
+export class ConductorRpcApi {
+  constructor(private readonly bus: Bus) {}
+
+  private call<T>(method: string, args: object): Promise<T> {
+    return this.bus.call<T>(CONDUCTOR_TOPIC, method, { ...args, version: CONDUCTOR_RPC_VERSION });
+  }
+
+  // --- tasks, from the API ---
+
+  /** Schedules and builds instances already recorded in BUILD/scheduling. */
+  buildInstances(args: { instance_uuids: string[]; request_id: string }) {
+    return this.bus.cast(CONDUCTOR_TOPIC, 'build_instances', { ...args, version: CONDUCTOR_RPC_VERSION });
+  }
+  /** Picks a host for the new flavor (migration already recorded) and starts the resize. */
+  resizeInstance(args: { instance_uuid: string; new_flavor_id: number; migration_uuid: string; request_id: string }) {
+    return this.bus.cast(CONDUCTOR_TOPIC, 'resize_instance', { ...args, version: CONDUCTOR_RPC_VERSION });
+  }
+
+  // --- DB access for compute hosts ---
+
+  instanceUpdate(args: {
+    uuid: string;
+    updates: InstancePatch;
+    expect_task_state?: (string | null)[];
+  }): Promise<InstancePayload> {
+    return this.call('instance_update', args);
+  }
+  actionEventStart(args: { uuid: string; request_id: string; event: string; host: string }) {
+    return this.call<void>('action_event_start', args);
+  }
+  actionEventFinish(args: {
+    uuid: string;
+    request_id: string;
+    event: string;
+    result: 'Success' | 'Error';
+    details?: string;
+  }) {
+    return this.call<void>('action_event_finish', args);
+  }
+  instanceFaultCreate(args: { uuid: string; code: number; message: string; details?: string; host: string }) {
+    return this.call<void>('instance_fault_create', args);
+  }
+  /**
+   * A build failed on host: the conductor releases that claim and tries the next alternate,
+   * or sets the instance to ERROR with a fault saying why.
+   */
+  buildFailed(args: { uuid: string; request_id: string; host: string; reason: string; alternates: Selection[] }) {
+    return this.call<void>('build_failed', args);
+  }
+  /** Instance deleted on its host: the conductor soft-deletes it and frees its resources. */
+  instanceDestroyed(args: { uuid: string; request_id: string; host: string }) {
+    return this.call<void>('instance_destroyed', args);
+  }
+  computeNodeUpdate(args: { host: string; resources: HostResources }) {
+    return this.call<{ node_uuid: string }>('compute_node_update', args);
+  }
+  serviceHeartbeat(args: { host: string; binary: string }) {
+    return this.call<{ disabled: boolean; forced_down: boolean }>('service_heartbeat', args);
+  }
+  instancesOnHost(args: { host: string }) {
+    return this.call<InstancePayload[]>('instances_on_host', args);
+  }
+}

@@ -1,0 +1,73 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Settings of a nova-ts deployment. Defaults give the all-in-one cloud. */
+export interface Config {
+  dataDir: string;
+  listenHost: string;
+  listenPort: number;
+  /** `sqlite:<path>` (default: <dataDir>/nova.db) or `postgres://…`. */
+  databaseUrl: string;
+  driver: 'fake' | 'qemu';
+  /** Number of compute hosts in this process (fake driver); hosts are named host1..hostN. */
+  fakeHosts: number;
+  region: string;
+  tokenTtlSec: number;
+  /** Fake driver behaviour: per-operation delays (ms) and failure injection. */
+  fake: FakeDriverConfig;
+  scheduler: SchedulerConfig;
+  compute: ComputeConfig;
+}
+
+export interface FakeDriverConfig {
+  /** Milliseconds each operation takes, e.g. { spawn: 50 }. */
+  delays: Record<string, number>;
+  /** Operations that fail: op -> probability in [0,1], e.g. { spawn: 0.1 }. */
+  failures: Record<string, number>;
+  /** Hosts whose spawn always fails (to exercise rescheduling). */
+  failingHosts: string[];
+  vcpus: number;
+  memoryMb: number;
+  diskGb: number;
+}
+
+export interface SchedulerConfig {
+  filters: string[];
+  weighers: Record<string, number>;
+  hostSubsetSize: number;
+  maxAttempts: number;
+}
+
+export interface ComputeConfig {
+  /** Seconds between power-state syncs. */
+  powerSyncIntervalSec: number;
+  /** Seconds between resource reports and service heartbeats. */
+  reportIntervalSec: number;
+  defaultAvailabilityZone: string;
+}
+
+export const DEFAULT_PORT = 8774;
+export const defaultDataDir = (): string => process.env.NOVA_TS_DATA_DIR ?? join(homedir(), '.nova-ts');
+
+export function defaultConfig(over: Partial<Config> = {}): Config {
+  const dataDir = resolve(over.dataDir ?? defaultDataDir());
+  return {
+    dataDir,
+    listenHost: '127.0.0.1',
+    listenPort: DEFAULT_PORT,
+    databaseUrl: process.env.NOVA_TS_DATABASE_URL ?? `sqlite:${join(dataDir, 'nova.db')}`,
+    driver: 'fake',
+    fakeHosts: 1,
+    region: 'RegionOne',
+    tokenTtlSec: 3600,
+    fake: { delays: {}, failures: {}, failingHosts: [], vcpus: 32, memoryMb: 131072, diskGb: 2048 },
+    scheduler: {
+      filters: ['AvailabilityZoneFilter', 'ComputeFilter', 'ResourceFilter'],
+      weighers: { RAMWeigher: 1.0 },
+      hostSubsetSize: 1,
+      maxAttempts: 3,
+    },
+    compute: { powerSyncIntervalSec: 10, reportIntervalSec: 10, defaultAvailabilityZone: 'nova' },
+    ...over,
+  };
+}

@@ -1,0 +1,204 @@
+import { conflict, notFound } from '../errors.js';
+import { nowIso } from '../util/time.js';
+import { json, type Sql, type SqlValue } from './sql.js';
+import type { FlavorSnapshot } from '../objects/flavor.js';
+
+export type { FlavorSnapshot };
+
+/** One row of `instances`, as stored (JSON columns still text). */
+export interface InstanceRow {
+  id: number;
+  uuid: string;
+  project_id: string;
+  user_id: string;
+  display_name: string;
+  display_description: string | null;
+  hostname: string | null;
+  host: string | null;
+  node: string | null;
+  launched_on: string | null;
+  availability_zone: string | null;
+  flavor_id: number;
+  flavor: string;
+  old_flavor: string | null;
+  new_flavor: string | null;
+  image_ref: string | null;
+  kernel_id: string | null;
+  ramdisk_id: string | null;
+  key_name: string | null;
+  key_data: string | null;
+  user_data: string | null;
+  config_drive: string;
+  vm_state: string;
+  task_state: string | null;
+  power_state: number;
+  memory_mb: number;
+  vcpus: number;
+  root_gb: number;
+  ephemeral_gb: number;
+  access_ip_v4: string | null;
+  access_ip_v6: string | null;
+  auto_disk_config: number;
+  locked: number;
+  locked_by: string | null;
+  locked_reason: string | null;
+  progress: number;
+  launch_index: number;
+  reservation_id: string;
+  root_device_name: string | null;
+  os_type: string | null;
+  security_groups: string;
+  requested_networks: string;
+  network_info: string;
+  block_devices: string;
+  system_metadata: string;
+  scheduler_hints: string;
+  trusted_image_certificates: string | null;
+  hidden: number;
+  created_at: string;
+  updated_at: string;
+  launched_at: string | null;
+  terminated_at: string | null;
+  deleted_at: string | null;
+  deleted: number;
+}
+
+/** Columns a caller may change with updateInstance (never id, uuid, created_at, deleted). */
+export type InstancePatch = Partial<Omit<InstanceRow, 'id' | 'uuid' | 'created_at' | 'deleted'>>;
+
+export const flavorOf = (row: Pick<InstanceRow, 'flavor'>): FlavorSnapshot => json<FlavorSnapshot>(row.flavor, null as never);
+
+/** The live (not deleted) instance, or NotFound in Nova's words. */
+export async function getInstance(sql: Sql, uuid: string, opts: { readDeleted?: boolean } = {}): Promise<InstanceRow> {
+  const row = await sql.get<InstanceRow>(
+    `SELECT * FROM instances WHERE uuid = ?${opts.readDeleted ? '' : ' AND deleted = 0'}`,
+    [uuid],
+  );
+  if (!row) throw notFound(`Instance ${uuid} could not be found.`);
+  return row;
+}
+
+/**
+ * Updates an instance and bumps updated_at. With `expectTaskState` the write happens only if
+ * the current task_state is one of those values (compare-and-set); otherwise Conflict, with the
+ * state actually found, so racing actions cannot both proceed.
+ */
+export async function updateInstance(
+  sql: Sql,
+  uuid: string,
+  patch: InstancePatch,
+  opts: { expectTaskState?: (string | null)[]; expectVmState?: string[] } = {},
+): Promise<InstanceRow> {
+  const cols = Object.keys(patch).filter((k) => (patch as any)[k] !== undefined);
+  const sets = [...cols.map((c) => `${c} = ?`), 'updated_at = ?'];
+  const params: SqlValue[] = [...cols.map((c) => (patch as any)[c] as SqlValue), patch.updated_at ?? nowIso()];
+  let where = 'uuid = ? AND deleted = 0';
+  params.push(uuid);
+  if (opts.expectTaskState) {
+    const nonNull = opts.expectTaskState.filter((s): s is string => s !== null);
+    const parts = nonNull.map(() => 'task_state = ?');
+    if (opts.expectTaskState.includes(null)) parts.push('task_state IS NULL');
+    where += ` AND (${parts.join(' OR ') || '1 = 0'})`;
+    params.push(...nonNull);
+  }
+  if (opts.expectVmState) {
+    where += ` AND vm_state IN (${opts.expectVmState.map(() => '?').join(', ')})`;
+    params.push(...opts.expectVmState);
+  }
+  const r = await sql.run(`UPDATE instances SET ${sets.join(', ')} WHERE ${where}`, params);
+  if (r.changes === 0) {
+    const cur = await getInstance(sql, uuid);
+    throw conflict(
+      `Conflict updating instance ${uuid}: expected task_state ${JSON.stringify(opts.expectTaskState ?? null)}` +
+        `${opts.expectVmState ? ` and vm_state ${JSON.stringify(opts.expectVmState)}` : ''}, ` +
+        `found task_state ${cur.task_state} and vm_state ${cur.vm_state}.`,
+    );
+  }
+  return getInstance(sql, uuid);
+}
+
+/** Records a fault on an instance (shown as `fault` in the server view while in ERROR). */
+export async function addInstanceFault(
+  sql: Sql,
+  uuid: string,
+  fault: { code: number; message: string; details?: string; host?: string | null },
+): Promise<void> {
+  await sql.run('INSERT INTO instance_faults (instance_uuid, code, message, details, host, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+    uuid,
+    fault.code,
+    fault.message.slice(0, 255),
+    fault.details ?? '',
+    fault.host ?? null,
+    nowIso(),
+  ]);
+}
+
+/** Starts an instance action (os-instance-actions); returns its id. */
+export async function startAction(
+  sql: Sql,
+  a: { uuid: string; action: string; requestId: string; userId: string | null; projectId: string | null },
+): Promise<number> {
+  const now = nowIso();
+  const row = await sql.get<{ id: number }>(
+    'INSERT INTO instance_actions (action, instance_uuid, request_id, user_id, project_id, start_time, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
+    [a.action, a.uuid, a.requestId, a.userId, a.projectId, now, now],
+  );
+  return row!.id;
+}
+
+/** Starts an event of the newest action with requestId on the instance (idempotent per event name). */
+export async function startActionEvent(
+  sql: Sql,
+  e: { uuid: string; requestId: string; event: string; host?: string | null },
+): Promise<void> {
+  const action = await sql.get<{ id: number }>(
+    'SELECT id FROM instance_actions WHERE instance_uuid = ? AND request_id = ? ORDER BY id DESC LIMIT 1',
+    [e.uuid, e.requestId],
+  );
+  if (!action) return;
+  const now = nowIso();
+  await sql.run('INSERT INTO instance_action_events (action_id, event, start_time, host) VALUES (?, ?, ?, ?)', [
+    action.id,
+    e.event,
+    now,
+    e.host ?? null,
+  ]);
+  await sql.run('UPDATE instance_actions SET updated_at = ? WHERE id = ?', [now, action.id]);
+}
+
+/**
+ * Finishes an event (result 'Success' or 'Error'); with an error the action's message becomes
+ * 'Error' as in Nova, and the traceback holds the reason.
+ */
+export async function finishActionEvent(
+  sql: Sql,
+  e: { uuid: string; requestId: string; event: string; result: 'Success' | 'Error'; details?: string | null },
+): Promise<void> {
+  const action = await sql.get<{ id: number }>(
+    'SELECT id FROM instance_actions WHERE instance_uuid = ? AND request_id = ? ORDER BY id DESC LIMIT 1',
+    [e.uuid, e.requestId],
+  );
+  if (!action) return;
+  const now = nowIso();
+  const ev = await sql.get<{ id: number }>(
+    'SELECT id FROM instance_action_events WHERE action_id = ? AND event = ? AND finish_time IS NULL ORDER BY id DESC LIMIT 1',
+    [action.id, e.event],
+  );
+  if (ev)
+    await sql.run('UPDATE instance_action_events SET finish_time = ?, result = ?, details = ?, traceback = ? WHERE id = ?', [
+      now,
+      e.result,
+      e.details ?? null,
+      e.result === 'Error' ? (e.details ?? null) : null,
+      ev.id,
+    ]);
+  else
+    await sql.run(
+      'INSERT INTO instance_action_events (action_id, event, start_time, finish_time, result, details) VALUES (?, ?, ?, ?, ?, ?)',
+      [action.id, e.event, now, now, e.result, e.details ?? null],
+    );
+  await sql.run(
+    `UPDATE instance_actions SET updated_at = ?, finish_time = ?${e.result === 'Error' ? ", message = 'Error'" : ''} WHERE id = ?`,
+    [now, now, action.id],
+  );
+}

@@ -1,0 +1,75 @@
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { AsyncLock } from '../util/lock.js';
+import type { RunResult, Sql, SqlValue } from './sql.js';
+
+/**
+ * SQLite adapter over better-sqlite3 (synchronous underneath). A transaction holds a lock that
+ * every other caller waits on, so interleaved async work never lands inside someone else's
+ * transaction. Prepared statements are cached by SQL text.
+ */
+export function openSqlite(path: string): Sql {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  const lock = new AsyncLock();
+  const cache = new Map<string, Statement>();
+  const prep = (sql: string): Statement => {
+    let s = cache.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      if (cache.size > 2000) cache.clear();
+      cache.set(sql, s);
+    }
+    return s;
+  };
+  const conv = (params: readonly SqlValue[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  const raw = {
+    all: <T>(sql: string, params: readonly SqlValue[] = []) => prep(sql).all(...conv(params)) as T[],
+    get: <T>(sql: string, params: readonly SqlValue[] = []) => prep(sql).get(...conv(params)) as T | undefined,
+    run: (sql: string, params: readonly SqlValue[] = []): RunResult => {
+      const s = prep(sql);
+      if (s.reader) {
+        s.all(...conv(params));
+        return { changes: 0 };
+      }
+      return { changes: s.run(...conv(params)).changes };
+    },
+  };
+  const inner = (db: Db): Sql => ({
+    dialect: 'sqlite',
+    all: async (sql, params) => raw.all(sql, params),
+    get: async (sql, params) => raw.get(sql, params),
+    run: async (sql, params) => raw.run(sql, params),
+    tx: (fn) => fn(innerSql),
+    exec: async (script) => void db.exec(script),
+    close: async () => undefined,
+  });
+  const innerSql = inner(db);
+  const guarded = <T>(fn: () => T): Promise<T> => (lock.locked ? lock.run(fn) : Promise.resolve().then(fn));
+  return {
+    dialect: 'sqlite',
+    all: (sql, params) => guarded(() => raw.all(sql, params)),
+    get: (sql, params) => guarded(() => raw.get(sql, params)),
+    run: (sql, params) => guarded(() => raw.run(sql, params)),
+    tx: (fn) =>
+      lock.run(async () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const r = await fn(innerSql);
+          db.exec('COMMIT');
+          return r;
+        } catch (e) {
+          db.exec('ROLLBACK');
+          throw e;
+        }
+      }),
+    exec: (script) => guarded(() => void db.exec(script)),
+    close: async () => {
+      await lock.run(() => undefined);
+      db.close();
+    },
+  };
+}

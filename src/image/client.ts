@@ -1,0 +1,16 @@
+import type { ImageMeta } from '../virt/driver.js';
+
+/**
+ * What compute hosts and the conductor need from the image service. All-in-one uses the
+ * in-process implementation; separate hosts will use one over the Image API.
+ */
+export interface ImageClient {
+  /** Image metadata by id regardless of owner (service access); NotFound when missing or deleted. */
+  get(id: string): Promise<ImageMeta>;
+  /** Path of the active image's data file on this machine (in-process only) or a download. */
+  dataPath(id: string): Promise<string>;
+  /** Uploads a file into a queued image and makes it active (snapshots). */
+  uploadFile(id: string, path: string, format: { disk_format: string; container_format: string }): Promise<void>;
+  /** Marks a queued image as failed and removes it (snapshot that did not complete). */
+  abandon(id: string): Promise<void>;
+}

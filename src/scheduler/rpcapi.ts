@@ -1,0 +1,40 @@
+/**
+ * Client side of the scheduler's RPC interface (topic `scheduler`).
+ *
+ * Version history:
+ *   1.0 - select_destinations
+ */
+import type { Bus } from '../bus/bus.js';
+import type { Selection } from '../compute/rpcapi.js';
+
+export const SCHEDULER_RPC_VERSION = '1.0';
+export const SCHEDULER_TOPIC = 'scheduler';
+
+/** What to place: one flavor for N instances, plus placement constraints. */
+export interface RequestSpec {
+  instance_uuids: string[];
+  project_id: string;
+  user_id: string;
+  flavor: { id: number; memory_mb: number; vcpus: number; root_gb: number; ephemeral_gb: number; swap: number; extra_specs: Record<string, string> };
+  image: { id: string | null; properties: Record<string, unknown> } | null;
+  availability_zone: string | null;
+  /** Forced or requested host/node (2.74 `host` / `hypervisor_hostname`). */
+  requested_host?: string | null;
+  requested_node?: string | null;
+  scheduler_hints: Record<string, unknown>;
+  /** Hosts already tried for this build: never chosen again. */
+  ignore_hosts?: string[];
+}
+
+/**
+ * The scheduler answers one list per instance: the chosen host first (its resources already
+ * claimed for that instance) and then alternates (not claimed). When no host fits it raises
+ * NoValidHost with a message saying why, per filter.
+ */
+export class SchedulerRpcApi {
+  constructor(private readonly bus: Bus) {}
+
+  selectDestinations(args: { spec: RequestSpec; num_alternates?: number }): Promise<Selection[][]> {
+    return this.bus.call<Selection[][]>(SCHEDULER_TOPIC, 'select_destinations', { ...args, version: SCHEDULER_RPC_VERSION });
+  }
+}

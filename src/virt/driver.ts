@@ -1,0 +1,104 @@
+/**
+ * The hypervisor boundary. A driver knows nothing of the DB or the API: the compute manager
+ * hands it everything it needs. Every driver passes the contract suite in driver.contract.ts.
+ * Errors: NotFound for an instance the driver does not know; other failures as plain Errors
+ * whose message is shown to the user in the instance fault.
+ */
+import type { PowerState } from '../compute/vm-states.js';
+import type { FlavorSnapshot } from '../objects/flavor.js';
+
+/** Image metadata as the compute host sees it. */
+export interface ImageMeta {
+  id: string;
+  name: string | null;
+  disk_format: string | null;
+  container_format: string | null;
+  size: number | null;
+  min_disk: number;
+  min_ram: number;
+  properties: Record<string, unknown>;
+}
+
+/** Everything the compute host knows of an instance; sent over the bus, so plain JSON. */
+export interface InstancePayload {
+  uuid: string;
+  display_name: string;
+  hostname: string | null;
+  project_id: string;
+  user_id: string;
+  flavor: FlavorSnapshot;
+  image_ref: string | null;
+  image: ImageMeta | null;
+  kernel_id: string | null;
+  ramdisk_id: string | null;
+  key_name: string | null;
+  key_data: string | null;
+  user_data: string | null;
+  config_drive: boolean;
+  metadata: Record<string, string>;
+  availability_zone: string | null;
+  launch_index: number;
+  reservation_id: string;
+  network_info: unknown[];
+  block_devices: unknown[];
+  vm_state: string;
+  task_state: string | null;
+  power_state: number;
+  host: string | null;
+  node: string | null;
+  created_at: string;
+  launched_at: string | null;
+}
+
+export interface HostResources {
+  hypervisor_hostname: string;
+  hypervisor_type: string;
+  hypervisor_version: number;
+  vcpus: number;
+  memory_mb: number;
+  local_gb: number;
+  host_ip: string;
+  cpu_info: Record<string, unknown>;
+}
+
+export interface DriverCapabilities {
+  supportsPause: boolean;
+  supportsSuspend: boolean;
+  supportsSnapshot: boolean;
+  supportsConsoleOutput: boolean;
+  supportsResize: boolean;
+}
+
+export interface ComputeDriver {
+  readonly name: string;
+  readonly capabilities: DriverCapabilities;
+  /** Prepares the driver for host; finds guests that survived a restart. Idempotent. */
+  init(host: string): Promise<void>;
+  /** Creates and boots the guest. On failure nothing of it is left behind. */
+  spawn(instance: InstancePayload): Promise<void>;
+  /** Stops and removes the guest and all its files. Idempotent: unknown uuids succeed. */
+  destroy(uuid: string): Promise<void>;
+  reboot(uuid: string, type: 'SOFT' | 'HARD'): Promise<void>;
+  /** Graceful power-off, forced after timeoutSec. */
+  powerOff(uuid: string, timeoutSec?: number): Promise<void>;
+  powerOn(uuid: string): Promise<void>;
+  pause(uuid: string): Promise<void>;
+  unpause(uuid: string): Promise<void>;
+  suspend(uuid: string): Promise<void>;
+  resume(uuid: string): Promise<void>;
+  /** Re-creates the guest from instance.image keeping its identity. */
+  rebuild(instance: InstancePayload): Promise<void>;
+  /** Applies a new flavor (the guest is powered off and back on as needed). */
+  resize(instance: InstancePayload, newFlavor: FlavorSnapshot): Promise<void>;
+  /** Current power state; NotFound when the guest does not exist. */
+  powerState(uuid: string): Promise<PowerState>;
+  /** uuids of every guest this host runs. */
+  listInstances(): Promise<string[]>;
+  /** The last `lines` lines of the serial console (all when undefined). */
+  consoleOutput(uuid: string, lines?: number): Promise<string>;
+  /** Writes a disk image of the guest to a file and returns its format and path. */
+  snapshot(uuid: string, dir: string): Promise<{ path: string; disk_format: string; container_format: string }>;
+  availableResources(): Promise<HostResources>;
+  /** Releases everything the driver holds (not the guests). */
+  close(): Promise<void>;
+}
