@@ -1,18 +1,46 @@
-import type { Bus } from '../../bus/bus.js';
-import type { Config } from '../../config.js';
-import type { Sql } from '../../db/sql.js';
 import { Router } from '../../http/router.js';
-import type { ImageApi } from '../../image/service.js';
+import type { ComputeApiDeps } from './deps.js';
+import { mountServers } from './servers.js';
+import { mountServerActions } from './server-actions.js';
+import { mountServerIps } from './server-ips.js';
+import { mountServerMetadata } from './server-metadata.js';
+import { mountServerTags } from './server-tags.js';
+import { mountInstanceActions } from './instance-actions.js';
+import { mountVersions } from './versions.js';
+import { mountFlavors } from './flavors.js';
+import { mountFlavorExtraSpecs } from './flavor-extra-specs.js';
+import { mountFlavorAccess } from './flavor-access.js';
+import { mountKeypairs } from './keypairs.js';
+import { mountLimits } from './limits.js';
+import { mountQuotaSets } from './quota-sets.js';
+import { mountServices } from './services.js';
+import { mountHypervisors } from './hypervisors.js';
+import { mountAvailabilityZones } from './availability-zones.js';
+import { mountExtensions } from './extensions.js';
+import { mountImages } from './images.js';
 
-export interface ComputeApiDeps {
-  sql: Sql;
-  bus: Bus;
-  images: ImageApi;
-  identity: { projectExists(id: string): Promise<boolean> };
-  config: Config;
-}
+export type { ComputeApiDeps };
 
-/** The Compute API v2.1 router (mounted at /compute). */
-export function createComputeApi(_deps: ComputeApiDeps): Router {
-  return new Router('nova');
+/** The Compute API v2.1 router (mounted at /compute): every resource module, mounted explicitly. */
+export function createComputeApi(deps: ComputeApiDeps): Router {
+  const router = new Router('nova');
+  mountServers(router, deps);
+  mountServerActions(router, deps);
+  mountServerIps(router, deps);
+  mountServerMetadata(router, deps);
+  mountServerTags(router, deps);
+  mountInstanceActions(router, deps);
+  mountVersions(router, deps);
+  mountFlavors(router, deps);
+  mountFlavorExtraSpecs(router, deps);
+  mountFlavorAccess(router, deps);
+  mountKeypairs(router, deps);
+  mountLimits(router, deps);
+  mountQuotaSets(router, deps);
+  mountServices(router, deps);
+  mountHypervisors(router, deps);
+  mountAvailabilityZones(router, deps);
+  mountExtensions(router, deps);
+  mountImages(router, deps);
+  return router;
 }

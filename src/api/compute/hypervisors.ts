@@ -1,0 +1,4 @@
+import type { MountFn } from './common.js';
+
+/** Placeholder: routes of this resource are not written yet. */
+export const mountHypervisors: MountFn = () => undefined;
