@@ -87,11 +87,11 @@ CREATE TABLE quota_classes (
   PRIMARY KEY (class_name, resource));
 
 CREATE TABLE services (
-  id ${t.pk}, uuid TEXT NOT NULL UNIQUE, host TEXT NOT NULL, binary TEXT NOT NULL, topic TEXT,
+  id ${t.pk}, uuid TEXT NOT NULL UNIQUE, host TEXT NOT NULL, "binary" TEXT NOT NULL, topic TEXT,
   report_count INTEGER NOT NULL DEFAULT 0, disabled INTEGER NOT NULL DEFAULT 0, disabled_reason TEXT,
   forced_down INTEGER NOT NULL DEFAULT 0, last_seen_up TEXT, version INTEGER NOT NULL DEFAULT 1,
   created_at TEXT NOT NULL, updated_at TEXT, deleted INTEGER NOT NULL DEFAULT 0,
-  UNIQUE (host, binary, deleted));
+  UNIQUE (host, "binary", deleted));
 
 CREATE TABLE compute_nodes (
   id ${t.pk}, uuid TEXT NOT NULL UNIQUE, service_id INTEGER, host TEXT NOT NULL,
