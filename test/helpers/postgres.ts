@@ -55,8 +55,9 @@ export async function startTestPostgres(): Promise<TestPostgres | { skip: string
   if (asRoot && !owner) return { skip: 'running as root and there is no postgres user to run the server' };
   const dir = mkdtempSync(join(tmpdir(), 'nova-ts-pg-'));
   if (owner) chownSync(dir, owner.uid, owner.gid);
-  const runAs = (cmd: string, args: string[]) =>
-    owner ? spawnSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8' }) : spawnSync(cmd, args, { encoding: 'utf8' });
+  // Run the server binaries as the postgres user directly (no wrapper), so signals reach them.
+  const as = owner ? { uid: owner.uid, gid: owner.gid, cwd: dir } : {};
+  const runAs = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', ...as });
   const data = join(dir, 'data');
   const init = runAs(join(bin, 'initdb'), ['-D', data, '-U', 'nova', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   if (init.status !== 0) {
@@ -65,9 +66,7 @@ export async function startTestPostgres(): Promise<TestPostgres | { skip: string
   }
   const port = await freePort();
   const args = ['-D', data, '-h', '127.0.0.1', '-p', String(port), '-k', dir, '-c', 'fsync=off', '-c', 'max_connections=50'];
-  const child: ChildProcess = owner
-    ? spawn('runuser', ['-u', 'postgres', '--', join(bin, 'postgres'), ...args], { stdio: 'ignore' })
-    : spawn(join(bin, 'postgres'), args, { stdio: 'ignore' });
+  const child: ChildProcess = spawn(join(bin, 'postgres'), args, { stdio: 'ignore', ...as });
   const url = `postgres://nova@127.0.0.1:${port}/postgres`;
   const pg = (await import('pg')).default;
   const deadline = Date.now() + 20_000;
@@ -97,7 +96,7 @@ export async function startTestPostgres(): Promise<TestPostgres | { skip: string
       return `postgres://nova@127.0.0.1:${port}/${name}`;
     },
     async stop() {
-      // runuser forwards SIGTERM to postgres (smart shutdown); wait, then make sure.
+      // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, then it exits.
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           child.kill('SIGKILL');
