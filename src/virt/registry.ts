@@ -5,7 +5,7 @@ import { invalid } from '../errors.js';
 
 /** Driver factories by the name given in configuration (`--driver`). */
 const drivers: Record<string, (config: Config, host: string) => ComputeDriver> = {
-  fake: (config, host) => new FakeDriver({ ...config.fake, host }) as unknown as ComputeDriver,
+  fake: (config, host) => new FakeDriver({ ...config.fake, host }),
 };
 
 export function createDriver(config: Config, host: string): ComputeDriver {

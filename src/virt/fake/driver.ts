@@ -1,9 +1,235 @@
+/**
+ * The fake virt driver: guests are entries in a Map, so one process can run thousands of them
+ * across hundreds of hosts. It follows the same state rules as a real hypervisor (pause only
+ * while running, resume only while suspended, ...) and passes the driver contract suite.
+ *
+ * Behaviour knobs (from config.fake):
+ * - delays[op]: milliseconds op takes (no timer at all when 0 or absent);
+ * - failures[op]: probability in [0,1] that op fails with an error naming the injection;
+ * - failingHosts: hosts whose spawn always fails, with a message naming the host.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FakeDriverConfig } from '../../config.js';
+import { PowerState } from '../../compute/vm-states.js';
+import { conflict, notFound } from '../../errors.js';
+import type { FlavorSnapshot } from '../../objects/flavor.js';
+import type { ComputeDriver, DriverCapabilities, HostResources, InstancePayload } from '../driver.js';
 
+export type FakeDriverOptions = FakeDriverConfig & {
+  host: string;
+  /** Random source for failure injection (tests pass a deterministic one). */
+  random?: () => number;
+};
 
-export type FakeDriverOptions = FakeDriverConfig & { host: string };
+interface FakeGuest {
+  name: string;
+  power: PowerState;
+  flavor: FlavorSnapshot;
+  imageRef: string | null;
+  console: string[];
+}
 
-/** Placeholder until the fake driver lands. */
-export class FakeDriver {
-  constructor(readonly opts: FakeDriverOptions) {}
+const MAX_CONSOLE_LINES = 200;
+
+export class FakeDriver implements ComputeDriver {
+  readonly name = 'fake';
+  readonly capabilities: DriverCapabilities = {
+    supportsPause: true,
+    supportsSuspend: true,
+    supportsSnapshot: true,
+    supportsConsoleOutput: true,
+    supportsResize: true,
+  };
+  private readonly guests = new Map<string, FakeGuest>();
+  private host: string;
+  private readonly random: () => number;
+
+  constructor(readonly opts: FakeDriverOptions) {
+    this.host = opts.host;
+    this.random = opts.random ?? Math.random;
+  }
+
+  /** Applies the configured delay and failure injection for op. */
+  private async step(op: string): Promise<void> {
+    const ms = this.opts.delays?.[op] ?? 0;
+    if (ms > 0) await sleep(ms);
+    const p = this.opts.failures?.[op] ?? 0;
+    if (p > 0 && this.random() < p)
+      throw new Error(`Fake driver: ${op} failed on host ${this.host} (failure injected by fake.failures.${op} = ${p}).`);
+  }
+
+  private guest(uuid: string): FakeGuest {
+    const g = this.guests.get(uuid);
+    if (!g) throw notFound(`Instance ${uuid} could not be found.`);
+    return g;
+  }
+
+  private log(g: FakeGuest, line: string): void {
+    g.console.push(line);
+    if (g.console.length > MAX_CONSOLE_LINES) g.console.splice(0, g.console.length - MAX_CONSOLE_LINES);
+  }
+
+  private bootLog(g: FakeGuest): void {
+    this.log(g, `[    0.000000] Linux version 6.1.0-fake (nova-ts fake hypervisor on ${this.host})`);
+    this.log(g, `${g.name} login: fake guest ${g.name} is up (flavor ${g.flavor.name}, ${g.flavor.vcpus} vCPU, ${g.flavor.memory_mb} MB)`);
+  }
+
+  private expect(uuid: string, op: string, allowed: PowerState[]): FakeGuest {
+    const g = this.guest(uuid);
+    if (!allowed.includes(g.power))
+      throw conflict(`Cannot ${op} instance ${uuid}: its power state is ${powerName(g.power)}.`);
+    return g;
+  }
+
+  async init(host: string): Promise<void> {
+    this.host = host;
+  }
+
+  async spawn(instance: InstancePayload): Promise<void> {
+    if (this.opts.failingHosts?.includes(this.host))
+      throw new Error(
+        `Host ${this.host} could not start the instance: the hypervisor on ${this.host} is failing ` +
+          `(configured in fake.failingHosts). Try again; another host will be chosen.`,
+      );
+    if (this.guests.has(instance.uuid)) throw conflict(`Instance ${instance.uuid} already exists on host ${this.host}.`);
+    await this.step('spawn');
+    const g: FakeGuest = {
+      name: instance.display_name,
+      power: PowerState.RUNNING,
+      flavor: instance.flavor,
+      imageRef: instance.image_ref,
+      console: [],
+    };
+    this.guests.set(instance.uuid, g);
+    this.bootLog(g);
+  }
+
+  async destroy(uuid: string): Promise<void> {
+    await this.step('destroy');
+    this.guests.delete(uuid);
+  }
+
+  async reboot(uuid: string, type: 'SOFT' | 'HARD'): Promise<void> {
+    const g = type === 'SOFT' ? this.expect(uuid, 'soft reboot', [PowerState.RUNNING]) : this.guest(uuid);
+    await this.step('reboot');
+    g.power = PowerState.RUNNING;
+    this.log(g, `reboot: ${type === 'SOFT' ? 'Restarting system' : 'hard reset'}`);
+    this.bootLog(g);
+  }
+
+  async powerOff(uuid: string): Promise<void> {
+    const g = this.guest(uuid);
+    await this.step('powerOff');
+    if (g.power !== PowerState.SHUTDOWN) this.log(g, 'reboot: Power down');
+    g.power = PowerState.SHUTDOWN;
+  }
+
+  async powerOn(uuid: string): Promise<void> {
+    const g = this.guest(uuid);
+    await this.step('powerOn');
+    if (g.power !== PowerState.RUNNING) this.bootLog(g);
+    g.power = PowerState.RUNNING;
+  }
+
+  async pause(uuid: string): Promise<void> {
+    const g = this.expect(uuid, 'pause', [PowerState.RUNNING]);
+    await this.step('pause');
+    g.power = PowerState.PAUSED;
+  }
+
+  async unpause(uuid: string): Promise<void> {
+    const g = this.expect(uuid, 'unpause', [PowerState.PAUSED]);
+    await this.step('unpause');
+    g.power = PowerState.RUNNING;
+  }
+
+  async suspend(uuid: string): Promise<void> {
+    const g = this.expect(uuid, 'suspend', [PowerState.RUNNING, PowerState.PAUSED]);
+    await this.step('suspend');
+    g.power = PowerState.SUSPENDED;
+  }
+
+  async resume(uuid: string): Promise<void> {
+    const g = this.expect(uuid, 'resume', [PowerState.SUSPENDED]);
+    await this.step('resume');
+    g.power = PowerState.RUNNING;
+  }
+
+  async rebuild(instance: InstancePayload): Promise<void> {
+    const g = this.guest(instance.uuid);
+    await this.step('rebuild');
+    g.imageRef = instance.image_ref;
+    g.name = instance.display_name;
+    g.power = PowerState.RUNNING;
+    this.log(g, `rebuild: new root disk from image ${instance.image_ref ?? '(none)'}`);
+    this.bootLog(g);
+  }
+
+  async resize(instance: InstancePayload, newFlavor: FlavorSnapshot): Promise<void> {
+    const g = this.guest(instance.uuid);
+    await this.step('resize');
+    const wasRunning = g.power === PowerState.RUNNING;
+    g.flavor = newFlavor;
+    if (wasRunning) this.bootLog(g);
+  }
+
+  async powerState(uuid: string): Promise<PowerState> {
+    return this.guest(uuid).power;
+  }
+
+  async listInstances(): Promise<string[]> {
+    return [...this.guests.keys()];
+  }
+
+  async consoleOutput(uuid: string, lines?: number): Promise<string> {
+    const g = this.guest(uuid);
+    const out = lines === undefined ? g.console : g.console.slice(-Math.max(0, lines));
+    return out.length ? out.join('\n') + '\n' : '';
+  }
+
+  async snapshot(uuid: string, dir: string): Promise<{ path: string; disk_format: string; container_format: string }> {
+    const g = this.guest(uuid);
+    await this.step('snapshot');
+    const path = join(dir, `${uuid}.snapshot.raw`);
+    await writeFile(path, `fake disk of ${g.name} (${uuid}) from image ${g.imageRef ?? '(none)'}\n`);
+    return { path, disk_format: 'raw', container_format: 'bare' };
+  }
+
+  async availableResources(): Promise<HostResources> {
+    return {
+      hypervisor_hostname: this.host,
+      hypervisor_type: 'fake',
+      hypervisor_version: 1000,
+      vcpus: this.opts.vcpus,
+      memory_mb: this.opts.memoryMb,
+      local_gb: this.opts.diskGb,
+      host_ip: '127.0.0.1',
+      cpu_info: { arch: 'x86_64', model: 'fake', vendor: 'nova-ts', topology: { sockets: 1, cores: this.opts.vcpus, threads: 1 } },
+    };
+  }
+
+  async close(): Promise<void> {
+    /* nothing held but memory: guests survive, as real guests survive a compute restart */
+  }
+
+  // --- test helpers (not part of ComputeDriver) ---
+
+  /** Makes a guest power off by itself, as if shut down from inside (for power-sync tests). */
+  simulatePowerOff(uuid: string): void {
+    const g = this.guest(uuid);
+    g.power = PowerState.SHUTDOWN;
+    this.log(g, 'reboot: Power down (requested by the guest)');
+  }
+
+  /** Makes a guest vanish without the compute service knowing (for power-sync tests). */
+  simulateVanish(uuid: string): void {
+    this.guests.delete(uuid);
+  }
+}
+
+function powerName(p: PowerState): string {
+  const names: Record<number, string> = { 0: 'NOSTATE', 1: 'RUNNING', 3: 'PAUSED', 4: 'SHUTDOWN', 6: 'CRASHED', 7: 'SUSPENDED' };
+  return names[p] ?? String(p);
 }
