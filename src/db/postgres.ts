@@ -1,5 +1,8 @@
 import pg from 'pg';
 import type { Sql, SqlValue } from './sql.js';
+import { logger } from '../util/log.js';
+
+const log = logger('postgres');
 
 // BIGINT (int8) and NUMERIC come back as strings by default; our BIGINT values fit in a double.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -52,5 +55,7 @@ function over(q: Queryable, inTx: boolean, pool: pg.Pool): Sql {
 /** PostgreSQL adapter over a pg connection pool; url like postgres://user:pw@127.0.0.1/nova. */
 export function openPostgres(url: string, max = 10): Sql {
   const pool = new pg.Pool({ connectionString: url, max });
+  // An idle client whose server went away emits 'error'; the pool replaces it on next use.
+  pool.on('error', (e) => log.warn(`idle PostgreSQL connection lost: ${e.message}`));
   return over(pool, false, pool);
 }
