@@ -1,7 +1,69 @@
+/**
+ * The scheduler service (topic `scheduler`).
+ * - select_destinations {spec, num_alternates} (call): see SchedulerRpcApi.
+ * - update_host_state {node_uuids?} (fanout, from the conductor): usage or capacity of those
+ *   nodes changed (or, without node_uuids, the set of nodes did); refreshes the cache.
+ * Records its own `nova-scheduler` services row with heartbeats.
+ */
+import { hostname } from 'node:os';
 import type { Bus } from '../bus/bus.js';
 import type { SchedulerConfig } from '../config.js';
 import type { Sql } from '../db/sql.js';
+import { invalid } from '../errors.js';
+import { keepServiceAlive } from '../conductor/service-records.js';
+import { logger } from '../util/log.js';
+import { Scheduler } from './scheduler.js';
+import { SCHEDULER_TOPIC, type RequestSpec } from './rpcapi.js';
 
-export async function startScheduler(_deps: { sql: Sql; bus: Bus; config: SchedulerConfig }): Promise<{ stop(): Promise<void> }> {
-  return { stop: async () => undefined };
+const log = logger('scheduler');
+const HEARTBEAT_SEC = 10;
+
+export async function startScheduler(deps: { sql: Sql; bus: Bus; config: SchedulerConfig; host?: string }): Promise<{ stop(): Promise<void>; scheduler: Scheduler }> {
+  const scheduler = new Scheduler(deps.sql, deps.config);
+  await scheduler.cache.reload();
+  const stopServe = await deps.bus.serve(SCHEDULER_TOPIC, async (method, args) => {
+    switch (method) {
+      case 'select_destinations':
+        return scheduler.selectDestinations(checkSpec(args?.spec), Number(args?.num_alternates ?? 0) || 0);
+      case 'update_host_state': {
+        const ids = Array.isArray(args?.node_uuids) ? (args.node_uuids as unknown[]).filter((x): x is string => typeof x === 'string') : null;
+        if (ids) for (const id of ids) await scheduler.cache.refreshNode(id);
+        else scheduler.cache.markDirty();
+        return undefined;
+      }
+      default:
+        throw invalid(`Unknown scheduler method '${method}'.`);
+    }
+  });
+  const stopBeat = await keepServiceAlive(deps.sql, deps.host ?? (hostname() || 'controller'), 'nova-scheduler', HEARTBEAT_SEC, (e) =>
+    log.warn('heartbeat failed', e),
+  );
+  return {
+    scheduler,
+    async stop() {
+      stopBeat();
+      await stopServe();
+    },
+  };
+}
+
+/** Validates a RequestSpec received over the bus (shape and numbers), answering Invalid. */
+function checkSpec(s: any): RequestSpec {
+  const bad = (what: string) => invalid(`Invalid select_destinations request: ${what}.`);
+  if (!s || typeof s !== 'object') throw bad('spec is missing');
+  if (!Array.isArray(s.instance_uuids) || s.instance_uuids.length === 0 || !s.instance_uuids.every((u: unknown) => typeof u === 'string'))
+    throw bad('instance_uuids must be a non-empty list of uuids');
+  const f = s.flavor;
+  if (!f || typeof f !== 'object') throw bad('flavor is missing');
+  for (const k of ['memory_mb', 'vcpus', 'root_gb', 'ephemeral_gb', 'swap'])
+    if (!Number.isInteger(f[k] ?? 0) || (f[k] ?? 0) < 0) throw bad(`flavor.${k} must be a non-negative integer`);
+  for (const k of ['availability_zone', 'requested_host', 'requested_node'])
+    if (s[k] != null && typeof s[k] !== 'string') throw bad(`${k} must be a string`);
+  if (s.ignore_hosts != null && (!Array.isArray(s.ignore_hosts) || !s.ignore_hosts.every((h: unknown) => typeof h === 'string')))
+    throw bad('ignore_hosts must be a list of host names');
+  return {
+    ...s,
+    flavor: { ...f, ephemeral_gb: f.ephemeral_gb ?? 0, swap: f.swap ?? 0, extra_specs: f.extra_specs ?? {} },
+    scheduler_hints: s.scheduler_hints ?? {},
+  } as RequestSpec;
 }

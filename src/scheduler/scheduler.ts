@@ -1,0 +1,106 @@
+/**
+ * One scheduling decision per instance: rank hosts from the cache, claim the chosen one in the
+ * DB (atomically), retry the next host when the claim loses a race, and answer the chosen host
+ * plus unclaimed alternates. All-or-nothing per request: if any instance of a multi-create
+ * cannot be placed, the claims already made for the others are released and NoValidHost says
+ * why, per filter, with numbers.
+ */
+import type { Sql } from '../db/sql.js';
+import type { SchedulerConfig } from '../config.js';
+import type { Selection } from '../compute/rpcapi.js';
+import { claim, release } from './claims.js';
+import { HostStateCache } from './host-state-cache.js';
+import { flavorResources, type HostState } from './host-state.js';
+import { makeFilters, type HostFilter } from './filters/index.js';
+import { makeWeighers, type WeightedWeigher } from './weighers/index.js';
+import { pickIndex, rankHosts, type Ranking } from './select.js';
+import { noValidHostError } from './no-valid-host.js';
+import type { RequestSpec } from './rpcapi.js';
+import { logger } from '../util/log.js';
+
+const log = logger('scheduler');
+
+/** A cache older than this is reloaded once before answering NoValidHost. */
+const RECHECK_AGE_MS = 50;
+
+export class Scheduler {
+  readonly cache: HostStateCache;
+  private readonly filters: HostFilter[];
+  private readonly weighers: WeightedWeigher[];
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly config: SchedulerConfig,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.cache = new HostStateCache(sql);
+    this.filters = makeFilters(config.filters);
+    this.weighers = makeWeighers(config.weighers);
+  }
+
+  private rank(spec: RequestSpec, exclude: Set<string>): Ranking {
+    const hosts = exclude.size ? [...this.cache.all()].filter((h) => !exclude.has(h.node_uuid)) : this.cache.all();
+    return rankHosts(hosts, spec, this.filters, this.weighers);
+  }
+
+  async selectDestinations(spec: RequestSpec, numAlternates = 0): Promise<Selection[][]> {
+    await this.cache.ensureFresh();
+    const res = flavorResources(spec.flavor);
+    const out: Selection[][] = [];
+    const claimed: { consumer: string; node: string }[] = [];
+    try {
+      for (const consumer of spec.instance_uuids) {
+        const lost = new Set<string>();
+        const losses = new Map<string, string>();
+        let rechecked = false;
+        for (;;) {
+          const r = this.rank(spec, lost);
+          if (r.ranked.length === 0) {
+            if (!rechecked && this.cache.ageMs() > RECHECK_AGE_MS) {
+              rechecked = true;
+              await this.cache.reload();
+              continue;
+            }
+            const e = noValidHostError(r, spec, this.cache.size);
+            if (losses.size) {
+              e.message += ` ${losses.size} host${losses.size > 1 ? 's' : ''} filled up while claiming (${[...losses.values()].join('; ')}).`;
+              const hosts = e.details.hosts as Record<string, string>;
+              for (const [node, why] of losses) hosts[this.cache.get(node)?.host ?? node] = why;
+            }
+            throw e;
+          }
+          const i = pickIndex(r.ranked.length, this.config.hostSubsetSize, this.random);
+          const chosen = r.ranked[i];
+          const c = await claim(this.sql, {
+            node_uuid: chosen.node_uuid,
+            consumer_uuid: consumer,
+            resources: res,
+            project_id: spec.project_id,
+            user_id: spec.user_id,
+          });
+          if (!c.ok) {
+            log.debug(`claim for ${consumer} on ${chosen.host} lost: ${c.reason}`);
+            // The cache was behind: refresh the node and let the filters judge it again;
+            // a node that loses twice is skipped so the loop always ends.
+            if (losses.has(chosen.node_uuid)) lost.add(chosen.node_uuid);
+            losses.set(chosen.node_uuid, c.reason);
+            await this.cache.refreshNode(chosen.node_uuid);
+            continue;
+          }
+          this.cache.addUsage(chosen.node_uuid, res);
+          claimed.push({ consumer, node: chosen.node_uuid });
+          const alternates = r.ranked.filter((_, j) => j !== i).slice(0, Math.max(0, numAlternates));
+          out.push([chosen, ...alternates].map(selection));
+          break;
+        }
+      }
+    } catch (e) {
+      for (const c of claimed) await release(this.sql, c.consumer, c.node);
+      for (const c of claimed) await this.cache.refreshNode(c.node);
+      throw e;
+    }
+    return out;
+  }
+}
+
+const selection = (h: HostState): Selection => ({ host: h.host, node: h.node, node_uuid: h.node_uuid });

@@ -1,0 +1,74 @@
+/** Fixture builders for scheduler tests: makeHost().named('h1').memory(8192).used({memory_mb: 4096}).build(). */
+import { randomUUID } from 'node:crypto';
+import type { HostState, Resources } from './host-state.js';
+import type { RequestSpec } from './rpcapi.js';
+
+class HostBuilder {
+  private h: HostState;
+  constructor() {
+    const name = `host-${randomUUID().slice(0, 8)}`;
+    this.h = {
+      node_uuid: randomUUID(),
+      host: name,
+      node: name,
+      total: { vcpus: 8, memory_mb: 16384, disk_gb: 100 },
+      reserved: { vcpus: 0, memory_mb: 0, disk_gb: 0 },
+      ratio: { vcpus: 1, memory_mb: 1, disk_gb: 1 },
+      used: { vcpus: 0, memory_mb: 0, disk_gb: 0 },
+      instances: 0,
+      service: { exists: true, disabled: false, disabled_reason: null, forced_down: false, last_seen_up: Date.now() },
+      availability_zone: 'nova',
+    };
+  }
+  named(n: string) {
+    this.h.host = n;
+    this.h.node = n;
+    return this;
+  }
+  total(r: Partial<Resources>) {
+    this.h.total = { ...this.h.total, ...r };
+    return this;
+  }
+  memory(mb: number) {
+    return this.total({ memory_mb: mb });
+  }
+  used(r: Partial<Resources>) {
+    this.h.used = { ...this.h.used, ...r };
+    return this;
+  }
+  reserved(r: Partial<Resources>) {
+    this.h.reserved = { ...this.h.reserved, ...r };
+    return this;
+  }
+  ratio(r: Partial<Resources>) {
+    this.h.ratio = { ...this.h.ratio, ...r };
+    return this;
+  }
+  service(s: Partial<HostState['service']>) {
+    this.h.service = { ...this.h.service, ...s };
+    return this;
+  }
+  zone(az: string) {
+    this.h.availability_zone = az;
+    return this;
+  }
+  build(): HostState {
+    return structuredClone(this.h);
+  }
+}
+
+export const makeHost = () => new HostBuilder();
+
+export function makeSpec(over: Partial<Omit<RequestSpec, 'flavor'>> & { flavor?: Partial<RequestSpec['flavor']> } = {}): RequestSpec {
+  const { flavor, ...rest } = over;
+  return {
+    instance_uuids: [randomUUID()],
+    project_id: 'p1',
+    user_id: 'u1',
+    flavor: { id: 1, memory_mb: 512, vcpus: 1, root_gb: 1, ephemeral_gb: 0, swap: 0, extra_specs: {}, ...flavor },
+    image: null,
+    availability_zone: null,
+    scheduler_hints: {},
+    ...rest,
+  };
+}

@@ -1,0 +1,12 @@
+import type { HostState } from '../host-state.js';
+import type { RequestSpec } from '../rpcapi.js';
+
+/**
+ * A weigher gives each passing host a raw score (higher is better). The scheduler normalises
+ * each weigher's scores to [0, 1] across the candidate hosts, multiplies by the configured
+ * multiplier and sums, as Nova does; a negative multiplier turns spreading into stacking.
+ */
+export interface HostWeigher {
+  readonly name: string;
+  weigh(host: HostState, spec: RequestSpec): number;
+}
