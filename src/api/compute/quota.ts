@@ -1,8 +1,9 @@
 /**
  * The quota engine of the Compute API: limits per project (project override, else the
- * `default` quota class, else the built-in default), usage counted from live rows, and a check
- * that raises Nova's 403 "Quota exceeded" message. Enforcement happens inside the same
- * transaction that records the new resources, so concurrent requests cannot overshoot.
+ * `default` quota class, else the built-in default), optionally narrowed by per-user overrides,
+ * usage counted from live rows, and a check that raises Nova's 403 "Quota exceeded" message.
+ * Enforcement happens inside the same transaction that records the new resources, so
+ * concurrent requests cannot overshoot.
  */
 import { overQuota } from '../../errors.js';
 import type { Sql } from '../../db/sql.js';
@@ -20,43 +21,89 @@ export const QUOTA_DEFAULTS: Record<string, number> = {
   server_group_members: 10,
 };
 
-/** Effective limits of a project (-1 means unlimited). */
-export async function quotaLimits(sql: Sql, projectId: string): Promise<Record<string, number>> {
+/** Resources counted per user rather than per project. */
+export const USER_COUNTED = new Set(['key_pairs']);
+
+/** Limits of a quota class: built-in defaults overridden by the class's rows (-1 unlimited). */
+export async function quotaClassLimits(sql: Sql, className = 'default'): Promise<Record<string, number>> {
   const out = { ...QUOTA_DEFAULTS };
   for (const r of await sql.all<{ resource: string; hard_limit: number }>(
-    "SELECT resource, hard_limit FROM quota_classes WHERE class_name = 'default'",
+    'SELECT resource, hard_limit FROM quota_classes WHERE class_name = ?',
+    [className],
   ))
-    out[r.resource] = r.hard_limit;
+    if (r.resource in out) out[r.resource] = Number(r.hard_limit);
+  return out;
+}
+
+/**
+ * Effective limits of a project (-1 means unlimited). With userId, the user's own overrides
+ * replace the project's values for that user, as Nova's per-user quotas do.
+ */
+export async function quotaLimits(sql: Sql, projectId: string, userId?: string): Promise<Record<string, number>> {
+  const out = await quotaClassLimits(sql);
   for (const r of await sql.all<{ resource: string; hard_limit: number }>(
     "SELECT resource, hard_limit FROM quotas WHERE project_id = ? AND user_id = ''",
     [projectId],
   ))
-    out[r.resource] = r.hard_limit;
+    if (r.resource in out) out[r.resource] = Number(r.hard_limit);
+  if (userId) {
+    for (const r of await sql.all<{ resource: string; hard_limit: number }>(
+      'SELECT resource, hard_limit FROM quotas WHERE project_id = ? AND user_id = ?',
+      [projectId, userId],
+    ))
+      if (r.resource in out) out[r.resource] = Number(r.hard_limit);
+  }
   return out;
 }
 
-/** Usage of the counted resources of a project, from live instances and key pairs. */
-export async function quotaUsage(sql: Sql, projectId: string): Promise<Record<string, number>> {
-  const i = await sql.get<{ n: number; cores: number | null; ram: number | null }>(
-    'SELECT COUNT(*) AS n, SUM(vcpus) AS cores, SUM(memory_mb) AS ram FROM instances WHERE project_id = ? AND deleted = 0',
-    [projectId],
-  );
-  return { instances: Number(i?.n ?? 0), cores: Number(i?.cores ?? 0), ram: Number(i?.ram ?? 0) };
+/**
+ * Usage of the counted resources, from live instances and key pairs. Without userId: the
+ * project's instances, cores and ram. With userId: that user's instances, cores and ram in the
+ * project, and their key pairs (key pairs are always counted per user).
+ */
+export async function quotaUsage(sql: Sql, projectId: string, userId?: string): Promise<Record<string, number>> {
+  const i = userId
+    ? await sql.get<{ n: number; cores: number | null; ram: number | null }>(
+        'SELECT COUNT(*) AS n, SUM(vcpus) AS cores, SUM(memory_mb) AS ram FROM instances WHERE project_id = ? AND user_id = ? AND deleted = 0',
+        [projectId, userId],
+      )
+    : await sql.get<{ n: number; cores: number | null; ram: number | null }>(
+        'SELECT COUNT(*) AS n, SUM(vcpus) AS cores, SUM(memory_mb) AS ram FROM instances WHERE project_id = ? AND deleted = 0',
+        [projectId],
+      );
+  const out: Record<string, number> = { instances: Number(i?.n ?? 0), cores: Number(i?.cores ?? 0), ram: Number(i?.ram ?? 0) };
+  if (userId) out.key_pairs = await keyPairCount(sql, userId);
+  return out;
+}
+
+export async function keyPairCount(sql: Sql, userId: string): Promise<number> {
+  const k = await sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM key_pairs WHERE user_id = ?', [userId]);
+  return Number(k?.n ?? 0);
+}
+
+function firstOver(delta: Record<string, number>, limits: Record<string, number>, used: Record<string, number>): [string, number][] {
+  return Object.entries(delta).filter(([res, n]) => n > 0 && limits[res] !== undefined && limits[res] >= 0 && (used[res] ?? 0) + n > limits[res]);
 }
 
 /**
- * Raises OverQuota when adding `delta` to the project's usage would pass a limit. Call inside
- * the transaction that creates the resources. Message as Nova's:
+ * Raises OverQuota when adding `delta` to the project's usage would pass a limit (and, with
+ * userId, when it would pass the user's own limits). Call inside the transaction that creates
+ * the resources. Message as Nova's:
  * "Quota exceeded for instances: Requested 5, but already used 8 of 10 instances".
  */
-export async function checkQuota(sql: Sql, projectId: string, delta: Record<string, number>): Promise<void> {
-  const limits = await quotaLimits(sql, projectId);
-  const used = await quotaUsage(sql, projectId);
-  const over = Object.entries(delta).filter(([res, n]) => n > 0 && limits[res] !== undefined && limits[res] >= 0 && (used[res] ?? 0) + n > limits[res]);
-  if (over.length === 0) return;
-  const [res, n] = over[0];
-  const names = over.map(([r]) => r).join(', ');
-  throw overQuota(`Quota exceeded for ${names}: Requested ${n}, but already used ${used[res] ?? 0} of ${limits[res]} ${res}`);
+export async function checkQuota(sql: Sql, projectId: string, delta: Record<string, number>, userId?: string): Promise<void> {
+  const projectDelta = Object.fromEntries(Object.entries(delta).filter(([r]) => !USER_COUNTED.has(r)));
+  const checks: [Record<string, number>, Record<string, number>, Record<string, number>][] = [
+    [projectDelta, await quotaLimits(sql, projectId), await quotaUsage(sql, projectId)],
+  ];
+  if (userId) checks.push([delta, await quotaLimits(sql, projectId, userId), await quotaUsage(sql, projectId, userId)]);
+  for (const [d, limits, used] of checks) {
+    const over = firstOver(d, limits, used);
+    if (over.length === 0) continue;
+    const [res, n] = over[0];
+    const names = over.map(([r]) => r).join(', ');
+    throw overQuota(`Quota exceeded for ${names}: Requested ${n}, but already used ${used[res] ?? 0} of ${limits[res]} ${res}`);
+  }
 }
 
 /** The largest count in [min, max] that fits the project's quota (for min_count/max_count). */
