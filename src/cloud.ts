@@ -11,6 +11,7 @@ import { createApiServer } from './http/server.js';
 import { createIdentityService, type IdentityService } from './identity/service.js';
 import { createImageService, type ImageService } from './image/service.js';
 import { createComputeApi } from './api/compute/index.js';
+import { seedFlavors } from './api/compute/seed.js';
 import { startScheduler } from './scheduler/manager.js';
 import { startConductor } from './conductor/manager.js';
 import { startCompute } from './compute/manager.js';
@@ -72,6 +73,7 @@ export async function startCloud(config: Config): Promise<Cloud> {
     demoPassword: secrets.demoPassword,
   });
   await image.seed();
+  await seedFlavors(sql);
 
   stops.push((await startScheduler({ sql, bus, config: config.scheduler })).stop);
   stops.push((await startConductor({ sql, bus, images: image.client, config })).stop);

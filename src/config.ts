@@ -13,6 +13,8 @@ export interface Config {
   fakeHosts: number;
   region: string;
   tokenTtlSec: number;
+  /** Seconds without a heartbeat before a service is reported down (Nova's service_down_time; default 60). */
+  serviceDownTimeSec?: number;
   /** Fake driver behaviour: per-operation delays (ms) and failure injection. */
   fake: FakeDriverConfig;
   scheduler: SchedulerConfig;
