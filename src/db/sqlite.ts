@@ -14,6 +14,18 @@ export function openSqlite(path: string): Sql {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // `x REGEXP pattern` (search semantics, as MySQL's and PostgreSQL's `~`); NULL never matches.
+  const regexps = new Map<string, RegExp>();
+  db.function('regexp', { deterministic: true }, (pattern: unknown, value: unknown) => {
+    if (typeof pattern !== 'string' || value === null || value === undefined) return 0;
+    let re = regexps.get(pattern);
+    if (!re) {
+      re = new RegExp(pattern);
+      if (regexps.size > 500) regexps.clear();
+      regexps.set(pattern, re);
+    }
+    return re.test(String(value)) ? 1 : 0;
+  });
   const lock = new AsyncLock();
   const cache = new Map<string, Statement>();
   const prep = (sql: string): Statement => {

@@ -1,4 +1,101 @@
-import type { MountFn } from './common.js';
+/**
+ * The servers resource: create (servers-create.ts), list and detail (servers-list.ts), show,
+ * update and delete. Views come from server-view.ts.
+ */
+import { ctxOf, type ApiRequest, type ApiResponse } from '../../http/types.js';
+import { validate } from '../../http/validate.js';
+import { startAction, updateInstance, type InstancePatch, type InstanceRow } from '../../db/instances.js';
+import { ComputeRpcApi } from '../../compute/rpcapi.js';
+import { TaskState, VmState } from '../../compute/vm-states.js';
+import { nowIso } from '../../util/time.js';
+import { requireProject, requireWriter } from '../policy.js';
+import { API_PREFIX, links, nextLinks, type MountFn } from './common.js';
+import type { ComputeApiDeps } from './deps.js';
+import { createServer } from './servers-create.js';
+import { listInstances } from './servers-list.js';
+import { renderServer, renderServers, updateViewMode } from './server-view.js';
+import { updateSchema } from './server-schemas.js';
+import { checkNotLocked, loadServer, payloadOf } from './server-access.js';
 
-/** Placeholder: routes of this resource are not written yet. */
-export const mountServers: MountFn = () => undefined;
+export const mountServers: MountFn = (router, deps) => {
+  const P = `${API_PREFIX}/servers`;
+  router.post(P, (req) => createServer(deps, req));
+  router.get(P, (req) => list(deps, req, false));
+  router.get(`${P}/detail`, (req) => list(deps, req, true));
+  router.get(`${P}/:id`, (req) => show(deps, req));
+  router.put(`${P}/:id`, (req) => update(deps, req));
+  router.delete(`${P}/:id`, (req) => remove(deps, req));
+};
+
+async function list(deps: ComputeApiDeps, req: ApiRequest, detail: boolean): Promise<ApiResponse> {
+  requireProject(ctxOf(req));
+  const { rows, limit } = await listInstances(deps.sql, req);
+  const servers = detail
+    ? await renderServers(deps.sql, req, rows, 'detail')
+    : rows.map((r) => ({ id: r.uuid, name: r.display_name, links: links(req, 'servers', r.uuid) }));
+  const body: Record<string, unknown> = { servers };
+  const next = nextLinks(req, detail ? 'servers/detail' : 'servers', rows.map((r) => ({ id: r.uuid })), limit);
+  if (next) body.servers_links = next;
+  return { status: 200, body };
+}
+
+async function show(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiResponse> {
+  const row = await loadServer(deps.sql, ctxOf(req), req.params.id);
+  return { status: 200, body: { server: await renderServer(deps.sql, req, row, 'show') } };
+}
+
+async function update(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiResponse> {
+  const ctx = ctxOf(req);
+  requireWriter(ctx, 'os_compute_api:servers:update');
+  const row = await loadServer(deps.sql, ctx, req.params.id);
+  const s = validate<{ server: Record<string, any> }>(updateSchema(req.mv), req.body).server;
+  const patch: InstancePatch = {};
+  if (s.name !== undefined) patch.display_name = s.name;
+  if (s.description !== undefined) patch.display_description = s.description;
+  if (s.hostname !== undefined) patch.hostname = s.hostname;
+  if (s.accessIPv4 !== undefined) patch.access_ip_v4 = s.accessIPv4;
+  if (s.accessIPv6 !== undefined) patch.access_ip_v6 = s.accessIPv6;
+  if (s['OS-DCF:diskConfig'] !== undefined) patch.auto_disk_config = s['OS-DCF:diskConfig'] === 'AUTO' ? 1 : 0;
+  const updated = await updateInstance(deps.sql, row.uuid, patch);
+  return { status: 200, body: { server: await renderServer(deps.sql, req, updated, updateViewMode(req)) } };
+}
+
+/**
+ * DELETE /servers/{id}: a server not yet on a host is deleted in the DB at once; otherwise it
+ * goes to task_state deleting and its host is asked to terminate it (which soft-deletes the
+ * row through the conductor). Deleting a server already being deleted is accepted.
+ */
+async function remove(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiResponse> {
+  const ctx = ctxOf(req);
+  requireWriter(ctx, 'os_compute_api:servers:delete');
+  const row = await loadServer(deps.sql, ctx, req.params.id);
+  checkNotLocked(ctx, row);
+  if (!row.host && (await deleteUnscheduled(deps, req, row))) return { status: 204 };
+  const cur = await loadServer(deps.sql, ctx, row.uuid);
+  if (cur.task_state === TaskState.DELETING) return { status: 204 };
+  const updated = await deps.sql.tx(async (tx) => {
+    const u = await updateInstance(tx, cur.uuid, { task_state: TaskState.DELETING, progress: 0 });
+    await startAction(tx, { uuid: cur.uuid, action: 'delete', requestId: req.requestId, userId: ctx.userId, projectId: cur.project_id });
+    return u;
+  });
+  await new ComputeRpcApi(deps.bus).terminateInstance(updated.host!, { instance: await payloadOf(deps.sql, updated), request_id: req.requestId });
+  return { status: 204 };
+}
+
+/** Soft-deletes a server that no host has yet; false when a host claimed it meanwhile. */
+async function deleteUnscheduled(deps: ComputeApiDeps, req: ApiRequest, row: InstanceRow): Promise<boolean> {
+  const ctx = ctxOf(req);
+  return deps.sql.tx(async (tx) => {
+    const now = nowIso();
+    const r = await tx.run(
+      `UPDATE instances SET vm_state = ?, task_state = NULL, power_state = 0, deleted = id, deleted_at = ?, terminated_at = ?, updated_at = ?
+       WHERE uuid = ? AND deleted = 0 AND host IS NULL`,
+      [VmState.DELETED, now, now, now, row.uuid],
+    );
+    if (r.changes === 0) return false;
+    await tx.run('DELETE FROM allocations WHERE consumer_uuid = ?', [row.uuid]);
+    await startAction(tx, { uuid: row.uuid, action: 'delete', requestId: req.requestId, userId: ctx.userId, projectId: row.project_id });
+    await tx.run('UPDATE instance_actions SET finish_time = ? WHERE instance_uuid = ? AND request_id = ?', [now, row.uuid, req.requestId]);
+    return true;
+  });
+}

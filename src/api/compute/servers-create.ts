@@ -1,0 +1,212 @@
+/**
+ * POST /servers: validates the request against its microversion's schema and everything it
+ * refers to, then records the instances, their metadata, tags and 'create' actions and checks
+ * the quota in one transaction (nothing is half-created on any error), and only then asks the
+ * conductor to schedule and build them.
+ */
+import { invalid, overQuota, policyForbidden } from '../../errors.js';
+import { startAction } from '../../db/instances.js';
+import type { Sql } from '../../db/sql.js';
+import { ctxOf, type ApiRequest, type ApiResponse, type RequestContext } from '../../http/types.js';
+import { validate } from '../../http/validate.js';
+import { ConductorRpcApi } from '../../conductor/rpcapi.js';
+import { TaskState, VmState } from '../../compute/vm-states.js';
+import type { FlavorSnapshot } from '../../objects/flavor.js';
+import { isUuidLike, uuid } from '../../util/ids.js';
+import { nowIso } from '../../util/time.js';
+import { requireProject, requireWriter } from '../policy.js';
+import { links } from './common.js';
+import type { ComputeApiDeps } from './deps.js';
+import { maxAllowedCount, quotaLimits } from './quota.js';
+import { createSchema, decodeUserData, MAX_USER_DATA_BYTES, parseBool } from './server-schemas.js';
+import { availabilityZones, checkFlavorFitsImage, flavorForBoot, imageForBoot, keyPairData } from './server-lookups.js';
+import { displayNameFor, newAdminPass, newReservationId, sanitizeHostname } from './server-hostname.js';
+import type { ImageView } from '../../image/service.js';
+
+type Body = { server: Record<string, any>; 'os:scheduler_hints'?: Record<string, unknown>; 'OS-SCH-HNT:scheduler_hints'?: Record<string, unknown> };
+
+/** Raises Nova's 403 when a server's metadata would pass the metadata_items quota. */
+export async function checkMetadataQuota(sql: Sql, projectId: string, count: number): Promise<void> {
+  const limit = (await quotaLimits(sql, projectId)).metadata_items;
+  if (limit !== undefined && limit >= 0 && count > limit) throw overQuota(`Quota exceeded for metadata_items: Requested ${count}, but already used 0 of ${limit} metadata_items`);
+}
+
+/** Parses `az`, `az:host`, `az:host:node` (and `:host`); forcing a host needs admin. */
+async function placement(deps: ComputeApiDeps, ctx: RequestContext, s: Record<string, any>) {
+  let az: string | null = null;
+  let host: string | null = null;
+  let node: string | null = null;
+  if (s.availability_zone !== undefined) {
+    const parts = String(s.availability_zone).split(':');
+    if (parts.length > 3) throw invalid(`Invalid availability zone format: ${s.availability_zone}`);
+    az = parts[0] || null;
+    host = parts[1] || null;
+    node = parts[2] || null;
+    if ((host || node) && !ctx.isAdmin) throw policyForbidden('os_compute_api:servers:create:forced_host');
+    if (az && !(await availabilityZones(deps)).has(az)) throw invalid('The requested availability zone is not available');
+  }
+  let requested: { host?: string; node?: string } | null = null;
+  if (s.host !== undefined || s.hypervisor_hostname !== undefined) {
+    if (!ctx.isAdmin) throw policyForbidden('compute:servers:create:requested_destination');
+    if (s.host !== undefined) {
+      const h = await deps.sql.get("SELECT 1 AS ok FROM services WHERE host = ? AND binary = 'nova-compute' AND deleted = 0", [s.host]);
+      if (!h) throw invalid(`Compute host ${s.host} could not be found.`);
+    }
+    if (s.hypervisor_hostname !== undefined) {
+      const n = await deps.sql.get('SELECT 1 AS ok FROM compute_nodes WHERE hypervisor_hostname = ? AND deleted = 0', [s.hypervisor_hostname]);
+      if (!n) throw invalid(`Compute host ${s.hypervisor_hostname} could not be found.`);
+    }
+    requested = { ...(s.host !== undefined ? { host: s.host } : {}), ...(s.hypervisor_hostname !== undefined ? { node: s.hypervisor_hostname } : {}) };
+  }
+  return { az, host, node, requested };
+}
+
+/** The requested networks as stored for the networking service: 'auto', 'none' or a list. */
+function requestedNetworks(req: ApiRequest, s: Record<string, any>): unknown {
+  const n = s.networks;
+  if (n === undefined) return 'auto';
+  if (typeof n === 'string') return n;
+  for (const net of n as Record<string, unknown>[]) {
+    if (net.uuid === undefined && net.port === undefined)
+      throw invalid('Bad networks format: network uuid is not in proper format (None)');
+    if (net.uuid !== undefined && !isUuidLike(net.uuid)) throw invalid(`Bad networks format: network uuid is not in proper format (${net.uuid})`);
+  }
+  void req;
+  return n;
+}
+
+/** Block devices: image-backed local disks are kept; volumes are not served yet (400). */
+function blockDevices(s: Record<string, any>): Record<string, unknown>[] {
+  if (s.block_device_mapping?.length) throw invalid('Block device mappings with volumes are not supported yet.');
+  const bdms = (s.block_device_mapping_v2 ?? []) as Record<string, unknown>[];
+  for (const b of bdms) {
+    if (b.source_type === 'volume' || b.source_type === 'snapshot' || b.destination_type === 'volume')
+      throw invalid('Block device mappings with volumes are not supported yet.');
+  }
+  return bdms;
+}
+
+export async function createServer(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiResponse> {
+  const ctx = ctxOf(req);
+  const projectId = requireProject(ctx);
+  requireWriter(ctx, 'os_compute_api:servers:create');
+  const body = validate<Body>(createSchema(req.mv), req.body);
+  const s = body.server;
+  const hints = { ...(body['OS-SCH-HNT:scheduler_hints'] ?? {}), ...(body['os:scheduler_hints'] ?? {}) };
+
+  const minCount = s.min_count !== undefined ? Number(s.min_count) : 1;
+  const maxCount = s.max_count !== undefined ? Number(s.max_count) : minCount;
+  if (minCount > maxCount) throw invalid('min_count must be <= max_count');
+  if (s.hostname !== undefined && maxCount > 1) throw invalid('Cannot request a hostname when creating multiple servers.');
+
+  if (s.user_data !== undefined) {
+    const data = decodeUserData(s.user_data);
+    if (!data) throw invalid(`Invalid input for field/attribute user_data. Value: ${s.user_data}. '${s.user_data}' is not a 'base64'`);
+    if (data.length > MAX_USER_DATA_BYTES) throw invalid(`User data too large. User data must be no larger than ${MAX_USER_DATA_BYTES} bytes once base64 encoded.`);
+  }
+
+  const bdms = blockDevices(s);
+  let imageRef: string | null = s.imageRef ? String(s.imageRef) : null;
+  if (!imageRef) {
+    const bootImage = bdms.find((b) => b.source_type === 'image' && (b.boot_index === 0 || b.boot_index === '0'));
+    if (bootImage) imageRef = String(bootImage.uuid ?? bootImage.image_id);
+  }
+  if (!imageRef) throw invalid('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
+  const networks = requestedNetworks(req, s);
+
+  const flavor = await flavorForBoot(deps.sql, ctx, s.flavorRef);
+  const image = await imageForBoot(deps, ctx, imageRef);
+  checkFlavorFitsImage(flavor, image);
+  const keyData = s.key_name !== undefined ? await keyPairData(deps.sql, ctx.userId, s.key_name) : null;
+  const where = await placement(deps, ctx, s);
+  const metadata = (s.metadata ?? {}) as Record<string, string>;
+  await checkMetadataQuota(deps.sql, projectId, Object.keys(metadata).length);
+
+  const sgNames = [...new Set(((s.security_groups ?? [{ name: 'default' }]) as { name?: string }[]).map((g) => g.name ?? 'default'))];
+  const tags = [...new Set((s.tags ?? []) as string[])];
+  const reservationId = newReservationId();
+  const adminPass = typeof s.adminPass === 'string' ? s.adminPass : newAdminPass();
+  const schedulerHints: Record<string, unknown> = { ...hints };
+  if (where.host) schedulerHints.force_hosts = [where.host];
+  if (where.node) schedulerHints.force_nodes = [where.node];
+  if (where.requested) schedulerHints.requested_destination = where.requested;
+
+  const uuids = await deps.sql.tx(async (tx) => {
+    const count = await maxAllowedCount(tx, projectId, { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb }, minCount, maxCount);
+    const out: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = uuid();
+      await insertInstance(tx, {
+        id, index: i, count, ctx, projectId, s, flavor, image, imageRef: imageRef!, keyData, az: where.az,
+        sgNames, networks, bdms, reservationId, schedulerHints,
+      });
+      for (const [k, v] of Object.entries(metadata))
+        await tx.run('INSERT INTO instance_metadata (instance_uuid, key, value) VALUES (?, ?, ?)', [id, k, v]);
+      for (const t of tags) await tx.run('INSERT INTO instance_tags (instance_uuid, tag) VALUES (?, ?)', [id, t]);
+      await startAction(tx, { uuid: id, action: 'create', requestId: req.requestId, userId: ctx.userId, projectId });
+      out.push(id);
+    }
+    return out;
+  });
+
+  await new ConductorRpcApi(deps.bus).buildInstances({ instance_uuids: uuids, request_id: req.requestId });
+
+  if (parseBool(s.return_reservation_id)) return { status: 202, body: { reservation_id: reservationId } };
+  const id = uuids[0];
+  const server: Record<string, unknown> = {
+    id,
+    links: links(req, 'servers', id),
+    'OS-DCF:diskConfig': diskConfigOf(s, image) ? 'AUTO' : 'MANUAL',
+    security_groups: sgNames.map((name) => ({ name })),
+    adminPass,
+  };
+  return { status: 202, body: { server }, headers: { location: `${req.baseUrl}/v2.1/servers/${id}` } };
+}
+
+/** AUTO unless asked for MANUAL or the image says auto_disk_config is off. */
+function diskConfigOf(s: Record<string, any>, image: ImageView): boolean {
+  if (s['OS-DCF:diskConfig'] !== undefined) return s['OS-DCF:diskConfig'] === 'AUTO';
+  const prop = image.auto_disk_config;
+  return prop === undefined || prop === null ? true : parseBool(prop);
+}
+
+/** System metadata Nova keeps about the boot image (read by createImage and rebuild). */
+export function imageSystemMetadata(image: ImageView, imageRef: string): Record<string, string> {
+  const out: Record<string, string> = { image_base_image_ref: imageRef };
+  for (const k of ['min_ram', 'min_disk', 'disk_format', 'container_format', 'os_type', 'os_distro', 'architecture'])
+    if (image[k] !== undefined && image[k] !== null) out[`image_${k}`] = String(image[k]);
+  if (image.name) out.image_name = String(image.name);
+  return out;
+}
+
+async function insertInstance(
+  tx: Sql,
+  a: {
+    id: string; index: number; count: number; ctx: RequestContext; projectId: string; s: Record<string, any>;
+    flavor: FlavorSnapshot; image: ImageView; imageRef: string; keyData: string | null; az: string | null;
+    sgNames: string[]; networks: unknown; bdms: unknown[]; reservationId: string; schedulerHints: Record<string, unknown>;
+  },
+): Promise<void> {
+  const { s, flavor, image } = a;
+  const now = nowIso();
+  const displayName = displayNameFor(s.name, a.index, a.count);
+  const hostname = s.hostname ?? sanitizeHostname(displayName, `Server-${a.id}`);
+  const prop = (k: string) => (image[k] ?? null) as string | null;
+  await tx.run(
+    `INSERT INTO instances (uuid, project_id, user_id, display_name, display_description, hostname, availability_zone,
+      flavor_id, flavor, image_ref, kernel_id, ramdisk_id, key_name, key_data, user_data, config_drive, vm_state, task_state,
+      power_state, memory_mb, vcpus, root_gb, ephemeral_gb, access_ip_v4, access_ip_v6, auto_disk_config, launch_index,
+      reservation_id, os_type, security_groups, requested_networks, network_info, block_devices, system_metadata,
+      scheduler_hints, trusted_image_certificates, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      a.id, a.projectId, a.ctx.userId, displayName, s.description ?? null, hostname, a.az,
+      flavor.id, JSON.stringify(flavor), a.imageRef, prop('kernel_id'), prop('ramdisk_id'), s.key_name ?? null, a.keyData,
+      s.user_data ?? null, parseBool(s.config_drive) ? 'True' : '', VmState.BUILDING, TaskState.SCHEDULING,
+      0, flavor.memory_mb, flavor.vcpus, flavor.root_gb, flavor.ephemeral_gb, s.accessIPv4 ?? null, s.accessIPv6 ?? null,
+      diskConfigOf(s, image) ? 1 : 0, a.index, a.reservationId, prop('os_type'), JSON.stringify(a.sgNames),
+      JSON.stringify(a.networks), '[]', JSON.stringify(a.bdms), JSON.stringify(imageSystemMetadata(image, a.imageRef)),
+      JSON.stringify(a.schedulerHints), s.trusted_image_certificates ? JSON.stringify(s.trusted_image_certificates) : null, now, now,
+    ],
+  );
+}
