@@ -1,0 +1,324 @@
+/**
+ * Property-based fuzz of the Compute API (fast-check), seeded and reproducible:
+ *   FUZZ_SEED=<n> node --import tsx --test test/functional/fuzz.test.ts
+ * (FUZZ_RUNS scales the number of runs per property.)
+ *
+ * Properties, for every random request:
+ *  - never a 5xx;
+ *  - every 4xx carries a Nova fault body `{<key>: {code, message}}` with code === status and a
+ *    non-empty message;
+ *  - a rejected POST /servers leaves the caller's server count unchanged (nothing half-created).
+ */
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { startTestCloud, type Client, type TestCloud } from '../helpers/cloud.js';
+
+const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
+const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
+const C = '/compute/v2.1';
+
+let tc: TestCloud;
+/** A real server of admin's (when servers can be created), its flavor and image ids. */
+const known = { server: randomUUID(), flavor: '1', image: randomUUID(), adminProject: '', demoProject: '' };
+
+interface Sent {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+interface Got {
+  status: number;
+  text: string;
+  json: any;
+}
+
+/** Sends one request as `who` with a 10 s timeout; body is raw text (already serialized). */
+async function send(who: Client, req: Sent): Promise<Got> {
+  const headers: Record<string, string> = { 'x-auth-token': who.token, accept: 'application/json', ...req.headers };
+  if (req.body !== undefined) headers['content-type'] ??= 'application/json';
+  const r = await fetch(who.base + req.path, { method: req.method, headers, body: req.body, signal: AbortSignal.timeout(10_000) });
+  const text = await r.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, text, json };
+}
+
+const show = (req: Sent, got: Got) =>
+  `${req.method} ${req.path} ${JSON.stringify(req.headers)}\nbody: ${(req.body ?? '').slice(0, 600)}\n-> ${got.status} ${got.text.slice(0, 600)}`;
+
+/** Status histogram per property, printed after it so a run shows what it exercised. */
+let histogram: Record<string, number> = {};
+
+/** The response properties every request must satisfy. */
+function checkResponse(req: Sent, got: Got): void {
+  histogram[got.status] = (histogram[got.status] ?? 0) + 1;
+  assert.ok(got.status < 500, `5xx:\n${show(req, got)}`);
+  if (got.status >= 400) {
+    const b = got.json;
+    assert.ok(b && typeof b === 'object' && !Array.isArray(b), `4xx without a JSON fault body:\n${show(req, got)}`);
+    const keys = Object.keys(b);
+    assert.equal(keys.length, 1, `fault body must have exactly one key:\n${show(req, got)}`);
+    const f = b[keys[0]];
+    assert.equal(f?.code, got.status, `fault code differs from the status:\n${show(req, got)}`);
+    assert.ok(typeof f.message === 'string' && f.message.trim() !== '', `fault message empty:\n${show(req, got)}`);
+  }
+}
+
+async function serverCount(who: Client): Promise<number> {
+  const r = await send(who, { method: 'GET', path: `${C}/servers?limit=1000`, headers: {} });
+  return r.status === 200 && Array.isArray(r.json?.servers) ? r.json.servers.length : -1;
+}
+
+// ---------------------------------------------------------------- generators
+const printable = fc.integer({ min: 0x20, max: 0x7e }).map((n) => String.fromCharCode(n));
+const huge = fc.oneof(
+  fc.integer({ min: 256, max: 70_000 }).map((n) => 'x'.repeat(n)),
+  fc.integer({ min: 10, max: 5000 }).map((n) => '\u{1F600}é\u0000'.repeat(n)),
+);
+const junkString = fc.oneof(
+  { arbitrary: fc.string(), weight: 4 },
+  { arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }), weight: 3 },
+  { arbitrary: fc.string({ unit: 'binary', maxLength: 40 }), weight: 2 },
+  { arbitrary: huge, weight: 1 },
+  { arbitrary: fc.constantFrom('', ' ', '0', '-1', 'null', 'true', '1e309', '../../etc', '%00', 'DROP TABLE instances;--'), weight: 2 },
+);
+const junk: fc.Arbitrary<unknown> = fc.oneof(
+  { arbitrary: junkString, weight: 4 },
+  { arbitrary: fc.jsonValue({ maxDepth: 4 }), weight: 3 },
+  { arbitrary: fc.integer(), weight: 2 },
+  { arbitrary: fc.constantFrom(0, -1, 1.5, 2 ** 31, 2 ** 53, -(2 ** 63), 1e308, null, true, false, [], {}), weight: 2 },
+  { arbitrary: fc.anything({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v ?? null) ?? 'null')), weight: 1 },
+);
+/** A known-good value for the field some of the time, junk otherwise. */
+const maybe = (good: fc.Arbitrary<unknown>) => fc.oneof({ arbitrary: good, weight: 2 }, { arbitrary: junk, weight: 1 });
+const unknownFields = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), junk, { maxKeys: 2 });
+
+const serverCreate = fc
+  .tuple(
+    fc.record(
+      {
+        name: maybe(fc.string({ minLength: 1, maxLength: 30 })),
+        flavorRef: maybe(fc.constant(null).map(() => known.flavor)),
+        imageRef: maybe(fc.constant(null).map(() => known.image)),
+        networks: maybe(fc.constantFrom('none', 'auto', [], [{ uuid: randomUUID() }])),
+        min_count: maybe(fc.integer({ min: 0, max: 20 })),
+        max_count: maybe(fc.integer({ min: 0, max: 20 })),
+        metadata: maybe(fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 }), { maxKeys: 3 })),
+        key_name: junk,
+        availability_zone: maybe(fc.constantFrom('nova', 'nova:host1', 'nowhere')),
+        user_data: maybe(fc.base64String({ maxLength: 40 })),
+        security_groups: maybe(fc.constant([{ name: 'default' }])),
+        block_device_mapping_v2: junk,
+        config_drive: maybe(fc.boolean()),
+        accessIPv4: maybe(fc.ipV4()),
+        accessIPv6: maybe(fc.ipV6()),
+        tags: maybe(fc.array(fc.string({ minLength: 1, maxLength: 10 }), { maxLength: 3 })),
+        description: maybe(fc.string({ maxLength: 20 })),
+        hostname: junk,
+        adminPass: junk,
+      },
+      { requiredKeys: [] },
+    ),
+    unknownFields,
+    fc.constantFrom('server', 'server', 'server', 'servers', 'os:scheduler_hints'),
+  )
+  .map(([fields, extra, key]) => ({ [key]: { ...fields, ...extra } }));
+
+const ACTIONS = [
+  'reboot', 'os-start', 'os-stop', 'pause', 'unpause', 'suspend', 'resume', 'lock', 'unlock', 'createImage',
+  'resize', 'confirmResize', 'revertResize', 'rebuild', 'changePassword', 'shelve', 'unshelve', 'shelveOffload',
+  'rescue', 'unrescue', 'migrate', 'os-getConsoleOutput', 'os-getVNCConsole', 'os-getSerialConsole',
+  'trigger_crash_dump', 'createBackup', 'evacuate', 'os-migrateLive', 'addSecurityGroup', 'removeSecurityGroup',
+  'restore', 'os-resetState', 'injectNetworkInfo', 'resetNetwork', 'noSuchAction',
+];
+const actionBody = fc.oneof(
+  fc.record({ name: fc.constantFrom(...ACTIONS), arg: junk }).map(({ name, arg }) => ({ [name]: arg })),
+  fc.record({ a: fc.constantFrom(...ACTIONS), b: fc.constantFrom(...ACTIONS) }).map(({ a, b }) => ({ [a]: null, [b]: null })),
+  fc.constantFrom({ reboot: { type: 'SOFT' } }, { reboot: { type: 'sideways' } }, { resize: { flavorRef: '1' } }, { rebuild: { imageRef: '' } }),
+);
+
+const idSegment = fc.oneof(
+  fc.constant(null).map(() => known.server),
+  fc.uuid().map(String),
+  fc.webSegment(),
+  junkString.map((s) => encodeURIComponent(s.slice(0, 300))),
+  fc.constantFrom('detail', '%2e%2e', '0', '-1', '9999999999999999999999'),
+);
+
+const projectSegment = fc.oneof(
+  fc.constant(null).map(() => known.adminProject),
+  fc.constant(null).map(() => known.demoProject),
+  idSegment,
+);
+
+/** One random mutating request: [method, path, body value or undefined]. */
+const mutation: fc.Arbitrary<[string, string, unknown]> = fc.oneof(
+  serverCreate.map((b): [string, string, unknown] => ['POST', `${C}/servers`, b]),
+  fc.tuple(idSegment, fc.oneof(fc.record({ server: fc.record({ name: junk, description: junk, accessIPv4: junk, hostname: junk }, { requiredKeys: [] }) }), junk))
+    .map(([id, b]): [string, string, unknown] => ['PUT', `${C}/servers/${id}`, b]),
+  fc.tuple(idSegment, actionBody).map(([id, b]): [string, string, unknown] => ['POST', `${C}/servers/${id}/action`, b]),
+  fc.tuple(idSegment, junk).map(([id, b]): [string, string, unknown] => ['POST', `${C}/servers/${id}/action`, b]),
+  fc
+    .record(
+      { name: maybe(fc.string({ minLength: 1, maxLength: 20 })), ram: maybe(fc.integer({ min: 1, max: 4096 })), vcpus: maybe(fc.integer({ min: 1, max: 8 })), disk: maybe(fc.integer({ min: 0, max: 20 })), id: junk, 'os-flavor-access:is_public': junk, swap: junk, rxtx_factor: junk, 'OS-FLV-EXT-DATA:ephemeral': junk, description: junk },
+      { requiredKeys: [] },
+    )
+    .chain((f) => fc.oneof(fc.constant({ flavor: f }), junk))
+    .map((b): [string, string, unknown] => ['POST', `${C}/flavors`, b]),
+  fc
+    .record({ name: maybe(fc.string({ minLength: 1, maxLength: 20 })), public_key: junk, type: maybe(fc.constantFrom('ssh', 'x509')), user_id: junk }, { requiredKeys: [] })
+    .chain((k) => fc.oneof(fc.constant({ keypair: k }), junk))
+    .map((b): [string, string, unknown] => ['POST', `${C}/os-keypairs`, b]),
+  fc
+    .tuple(projectSegment, fc.dictionary(fc.constantFrom('instances', 'cores', 'ram', 'key_pairs', 'metadata_items', 'server_groups', 'force', 'bogus'), junk, { maxKeys: 3 }))
+    .chain(([p, q]) => fc.tuple(fc.constant(p), fc.oneof(fc.constant({ quota_set: q }), junk)))
+    .map(([p, b]): [string, string, unknown] => ['PUT', `${C}/os-quota-sets/${p}`, b]),
+  fc
+    .tuple(idSegment, fc.constantFrom('PUT', 'POST'), fc.oneof(fc.record({ metadata: fc.dictionary(junkString, junk, { maxKeys: 4 }) }), junk))
+    .map(([id, m, b]): [string, string, unknown] => [m, `${C}/servers/${id}/metadata`, b]),
+  fc
+    .tuple(idSegment, fc.webSegment(), fc.oneof(fc.record({ meta: fc.dictionary(junkString, junk, { maxKeys: 2 }) }), junk))
+    .map(([id, k, b]): [string, string, unknown] => ['PUT', `${C}/servers/${id}/metadata/${k}`, b]),
+  fc
+    .tuple(idSegment, fc.oneof(fc.record({ tags: fc.array(junk, { maxLength: 60 }) }), junk))
+    .map(([id, b]): [string, string, unknown] => ['PUT', `${C}/servers/${id}/tags`, b]),
+  fc
+    .tuple(idSegment, junkString.map((s) => encodeURIComponent(s.slice(0, 100))), fc.constantFrom('PUT', 'DELETE', 'GET'))
+    .map(([id, t, m]): [string, string, unknown] => [m, `${C}/servers/${id}/tags/${t}`, undefined]),
+);
+
+const microversionHeaders = fc.oneof(
+  { arbitrary: fc.constant({}), weight: 4 },
+  {
+    arbitrary: fc
+      .oneof(fc.integer({ min: 0, max: 200 }).map((n) => `compute 2.${n}`), fc.constantFrom('compute latest', 'compute 3.0', 'compute 1.1', 'volume 3.0', 'compute', 'compute 2.', 'compute 2.1.1'), fc.string({ unit: printable, maxLength: 20 }))
+      .map((v) => ({ 'openstack-api-version': v })),
+    weight: 2,
+  },
+  { arbitrary: fc.string({ unit: printable, maxLength: 12 }).map((v) => ({ 'x-openstack-nova-api-version': v })), weight: 1 },
+);
+
+const LIST_PATHS = ['/servers', '/servers/detail', '/flavors', '/flavors/detail', '/os-keypairs', '/images', '/os-hypervisors', '/os-services', '/limits', '/os-availability-zone'];
+const QUERY_KEYS = ['limit', 'marker', 'sort_key', 'sort_dir', 'changes-since', 'changes-before', 'name', 'status', 'flavor', 'image', 'all_tenants', 'deleted', 'minDisk', 'minRam', 'is_public', 'tags', 'tags-any', 'not-tags', 'ip', 'host', 'user_id', 'project_id', 'tenant_id', 'locked', 'bogus'];
+const queryValue = fc.oneof(
+  fc.constantFrom('1', '0', '-1', '1000', '1001', 'abc', '', 'true', 'false', 'asc', 'desc', 'sideways', 'created_at', 'display_name', 'power_state', 'hostname', 'x;y', '2020-01-01T00:00:00Z', '2020-13-45T99:99:99Z', 'not-a-date', '1e3', ' 5'),
+  fc.constant(null).map(() => known.server),
+  junkString.map((s) => s.slice(0, 200)),
+);
+const listRequest = fc.tuple(
+  fc.constantFrom(...LIST_PATHS),
+  fc.array(fc.tuple(fc.constantFrom(...QUERY_KEYS), queryValue), { maxLength: 4 }),
+  fc.option(fc.constantFrom('/', '/detail', '/x', '/%ff', '/..%2f'), { nil: '' }),
+);
+const getById = fc.tuple(
+  fc.constantFrom('/servers', '/flavors', '/os-keypairs', '/os-quota-sets', '/servers/' + 'ID' + '/metadata', '/servers/ID/tags', '/servers/ID/os-instance-actions', '/os-hypervisors', '/images', '/flavors/1/os-extra_specs'),
+  idSegment,
+);
+
+/** Malformed JSON text: truncated documents, trailing junk, non-JSON, wrong content types. */
+const malformed = fc.tuple(
+  fc.oneof(
+    fc.json().chain((s) => fc.integer({ min: 0, max: Math.max(0, s.length - 1) }).map((i) => s.slice(0, i))),
+    fc.json().map((s) => s + ' }'),
+    fc.constantFrom('{', '{"server":', '{"server": {"name": "a",}}', "{'server': {}}", 'NaN', '[1,2', '\u0000', '\ufeff{}', 'null', '"str"', '12', 'true', '{"a":1}{"b":2}'),
+    fc.string({ unit: 'binary', maxLength: 50 }),
+  ),
+  fc.constantFrom(
+    `${C}/servers`, `${C}/flavors`, `${C}/os-keypairs`, 'SERVER/action', 'SERVER/metadata', 'SERVER/tags', `${C}/os-quota-sets/ADMIN`, 'SERVER',
+  ),
+  fc.constantFrom('application/json', 'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', ''),
+);
+
+// ---------------------------------------------------------------- test
+describe('Compute API fuzz', { timeout: 120_000 }, () => {
+  before(async () => {
+    tc = await startTestCloud();
+    known.adminProject = tc.admin.projectId;
+    known.demoProject = tc.demo.projectId;
+    const flavors = await tc.admin.get(`${C}/flavors`);
+    const tiny = flavors.body?.flavors?.find?.((f: any) => f.name === 'm1.tiny');
+    if (tiny) known.flavor = String(tiny.id);
+    const images = await tc.admin.get('/image/v2/images');
+    const img = images.body?.images?.find?.((i: any) => i.name === 'tiny-linux') ?? images.body?.images?.[0];
+    if (img) known.image = img.id;
+    const s = await tc.admin.post(`${C}/servers`, { server: { name: 'fuzz-target', flavorRef: known.flavor, imageRef: known.image, networks: 'none' } }, { 'openstack-api-version': 'compute 2.37' });
+    if (s.status === 202) known.server = s.body.server.id;
+    console.log(`fuzz seed ${SEED} (rerun with FUZZ_SEED=${SEED}); target server ${s.status === 202 ? known.server : `not created: ${s.status} ${JSON.stringify(s.body)}`}`);
+  });
+  after(async () => {
+    await tc?.close();
+  });
+
+  beforeEach(() => {
+    histogram = {};
+  });
+  afterEach(() => {
+    console.log(`statuses seen: ${JSON.stringify(histogram)}`);
+  });
+  const params = (numRuns: number) => ({ seed: SEED, numRuns: runs(numRuns), interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false });
+  const who = fc.constantFrom<'admin' | 'demo'>('admin', 'admin', 'demo');
+  const client = (w: 'admin' | 'demo') => (w === 'admin' ? tc.admin : tc.demo);
+  const fill = (p: string) => p.replace('SERVER', `${C}/servers/${known.server}`).replace('ADMIN', known.adminProject).replace('/ID/', `/${known.server}/`);
+
+  test('random JSON bodies on mutating endpoints: no 5xx, Nova faults, no half-created servers', async () => {
+    await fc.assert(
+      fc.asyncProperty(mutation, microversionHeaders, who, async ([method, path, body], mv, w) => {
+        const c = client(w);
+        const isCreate = method === 'POST' && path === `${C}/servers`;
+        const before = isCreate ? await serverCount(c) : 0;
+        const req: Sent = { method, path, headers: mv, body: body === undefined ? undefined : JSON.stringify(body) };
+        const got = await send(c, req);
+        checkResponse(req, got);
+        if (isCreate && got.status >= 400) {
+          const afterCount = await serverCount(c);
+          assert.equal(afterCount, before, `rejected create changed the server count ${before} -> ${afterCount}:\n${show(req, got)}`);
+        }
+      }),
+      params(300),
+    );
+  });
+
+  test('malformed JSON text and odd content types: 4xx with a Nova fault', async () => {
+    await fc.assert(
+      fc.asyncProperty(malformed, who, async ([text, target, ctype], w) => {
+        const c = client(w);
+        const path = fill(target);
+        const method = /\/(metadata|tags|os-quota-sets\/[^/]+)$/.test(path) || path === fill('SERVER') ? 'PUT' : 'POST';
+        const before = path === `${C}/servers` ? await serverCount(c) : 0;
+        const req: Sent = { method, path, headers: ctype ? { 'content-type': ctype } : {}, body: text };
+        const got = await send(c, req);
+        checkResponse(req, got);
+        if (path === `${C}/servers` && got.status >= 400) assert.equal(await serverCount(c), before, `rejected create left a server:\n${show(req, got)}`);
+      }),
+      params(150),
+    );
+  });
+
+  test('GET lists with junk query strings, random ids and path segments, random microversions', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(listRequest.map((l) => ({ l })), getById.map((g) => ({ g }))), microversionHeaders, who, async (r, mv, w) => {
+        let path: string;
+        if ('l' in r) {
+          const [base, pairs, tail] = r.l;
+          const q = new URLSearchParams(pairs.map(([k, v]) => [k, String(v)]));
+          path = `${C}${base}${tail}${pairs.length ? '?' + q.toString() : ''}`;
+        } else {
+          const [base, id] = r.g;
+          path = `${C}${fill(base)}/${id}`;
+        }
+        const req: Sent = { method: 'GET', path, headers: mv };
+        const got = await send(client(w), req);
+        checkResponse(req, got);
+      }),
+      params(250),
+    );
+  });
+});
