@@ -1,0 +1,90 @@
+/**
+ * Test fixture: the Image API alone on an ephemeral port, over an in-memory database, with
+ * fixed tokens instead of Keystone: `admin` (project p-admin, role admin), `demo` (p-demo),
+ * `alt` (p-alt), `reader` (p-demo, reader role only). For unit tests of src/image.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrate } from '../db/migrate.js';
+import { openSqlite } from '../db/sqlite.js';
+import type { Sql } from '../db/sql.js';
+import { unauthorized } from '../errors.js';
+import { createApiServer } from '../http/server.js';
+import type { RequestContext } from '../http/types.js';
+import { createImageService, type ImageService } from './service.js';
+
+export function testContext(name: string): RequestContext {
+  const admin = name === 'admin';
+  const reader = name === 'reader';
+  const project = reader ? 'p-demo' : `p-${name}`;
+  return {
+    requestId: 'req-test',
+    token: name,
+    userId: `u-${name}`,
+    userName: name,
+    userDomainId: 'default',
+    projectId: project,
+    projectName: project.slice(2),
+    projectDomainId: 'default',
+    domainId: null,
+    roles: admin ? ['admin', 'member', 'reader'] : reader ? ['reader'] : ['member', 'reader'],
+    isAdmin: admin,
+    readOnly: reader,
+    expiresAt: '2099-01-01T00:00:00Z',
+  };
+}
+
+export interface ImageFixture {
+  url: string;
+  sql: Sql;
+  service: ImageService;
+  dataDir: string;
+  /** fetch against `${url}/image` with the named user's token. */
+  call(user: string, method: string, path: string, init?: { body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startImageFixture(): Promise<ImageFixture> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nova-ts-image-'));
+  const sql = openSqlite(':memory:');
+  await migrate(sql);
+  const service = createImageService({ sql, dataDir: join(dataDir, 'images') });
+  const users = new Set(['admin', 'demo', 'alt', 'reader']);
+  const server: Server = createApiServer({
+    mounts: [{ prefix: '/image', router: service.router }],
+    authenticate: async (token) => {
+      if (!users.has(token)) throw unauthorized();
+      return testContext(token);
+    },
+    identityUrl: () => 'http://127.0.0.1/identity',
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    sql,
+    service,
+    dataDir,
+    call(user, method, path, init = {}) {
+      const headers: Record<string, string> = { 'x-auth-token': user, ...(init.headers ?? {}) };
+      let body: string | Buffer | undefined;
+      if (Buffer.isBuffer(init.body) || typeof init.body === 'string') body = init.body;
+      else if (init.body !== undefined) {
+        body = JSON.stringify(init.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      return fetch(`${url}/image${path}`, { method, headers, body });
+    },
+    async close() {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await sql.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
