@@ -13,6 +13,7 @@ import { mountFlavorAccess } from './flavor-access.js';
 import { mountKeypairs } from './keypairs.js';
 import { mountLimits } from './limits.js';
 import { mountQuotaSets } from './quota-sets.js';
+import { mountQuotaClassSets } from './quota-class-sets.js';
 import { mountServices } from './services.js';
 import { mountHypervisors } from './hypervisors.js';
 import { mountAvailabilityZones } from './availability-zones.js';
@@ -37,6 +38,7 @@ export function createComputeApi(deps: ComputeApiDeps): Router {
   mountKeypairs(router, deps);
   mountLimits(router, deps);
   mountQuotaSets(router, deps);
+  mountQuotaClassSets(router, deps);
   mountServices(router, deps);
   mountHypervisors(router, deps);
   mountAvailabilityZones(router, deps);
