@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openDatabase } from '../db/open.js';
+import { bootstrap } from './bootstrap.js';
+import { buildCatalog } from './catalog.js';
+import { verifyPassword } from './password.js';
+import { TokenStore } from './token-store.js';
+
+const opts = { publicUrl: 'http://127.0.0.1:1000', region: 'RegionOne', adminPassword: 'a1', demoPassword: 'd1' };
+
+test('bootstrap is idempotent, follows the public URL and the served services, and resets passwords', async () => {
+  const sql = await openDatabase('sqlite::memory:');
+  const tokens = new TokenStore(sql, 60);
+  await bootstrap(sql, tokens, opts);
+  await bootstrap(sql, tokens, opts);
+  const count = async (t: string) => (await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`))!.n;
+  assert.equal(await count('domains'), 1);
+  assert.equal(await count('roles'), 3);
+  assert.equal(await count('projects'), 3);
+  assert.equal(await count('users'), 2);
+  assert.equal(await count('role_assignments'), 2);
+  assert.equal(await count('catalog_endpoints'), 9);
+  let cat = await buildCatalog(sql, 'p1');
+  assert.deepEqual(cat.map((s) => s.type), ['compute', 'identity', 'image']);
+  assert.deepEqual(
+    cat.find((s) => s.type === 'compute')!.endpoints.map((e) => [e.interface, e.url, e.region_id]),
+    [
+      ['admin', 'http://127.0.0.1:1000/compute/v2.1', 'RegionOne'],
+      ['internal', 'http://127.0.0.1:1000/compute/v2.1', 'RegionOne'],
+      ['public', 'http://127.0.0.1:1000/compute/v2.1', 'RegionOne'],
+    ],
+  );
+
+  // A new port, a new password, and the volume service enabled.
+  await bootstrap(sql, tokens, { ...opts, publicUrl: 'http://127.0.0.1:2000/', adminPassword: 'a2', services: ['identity', 'compute', 'image', 'volume'] });
+  cat = await buildCatalog(sql, 'p1');
+  assert.deepEqual(cat.map((s) => s.type), ['block-storage', 'compute', 'identity', 'image', 'volumev3']);
+  assert.equal(cat.find((s) => s.type === 'volumev3')!.endpoints[0].url, 'http://127.0.0.1:2000/volume/v3/p1');
+  assert.equal(cat.find((s) => s.type === 'identity')!.endpoints[0].url, 'http://127.0.0.1:2000/identity');
+  assert.equal(await count('catalog_endpoints'), 15);
+  // A domain-scoped catalog cannot fill in the project id: those endpoints are left out.
+  assert.deepEqual((await buildCatalog(sql, null)).find((s) => s.type === 'volumev3')!.endpoints, []);
+  const admin = await sql.get<{ password_hash: string }>(`SELECT password_hash FROM users WHERE name = 'admin'`);
+  assert.equal(await verifyPassword('a2', admin!.password_hash), true);
+  assert.equal(await verifyPassword('a1', admin!.password_hash), false);
+
+  // Back to the default services: volume disappears again.
+  await bootstrap(sql, tokens, opts);
+  assert.deepEqual((await buildCatalog(sql, 'p1')).map((s) => s.type), ['compute', 'identity', 'image']);
+  assert.equal(await count('catalog_services'), 3);
+  await sql.close();
+});
