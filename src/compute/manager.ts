@@ -1,14 +1,89 @@
+/**
+ * The compute service of one host (topic `compute.<host>`). On start: driver.init, a resource
+ * report (so the scheduler sees the host at once), then two staggered periodic tasks on
+ * one timer each (never per instance): resource report + heartbeat every reportIntervalSec,
+ * power-state sync every powerSyncIntervalSec. Reaches the DB only through the conductor.
+ */
 import type { Bus } from '../bus/bus.js';
 import type { ComputeConfig } from '../config.js';
+import { ConductorRpcApi } from '../conductor/rpcapi.js';
+import { invalid } from '../errors.js';
 import type { ImageClient } from '../image/client.js';
+import { logger } from '../util/log.js';
 import type { ComputeDriver } from '../virt/driver.js';
+import { ComputeManager } from './compute-manager.js';
+import { syncPowerStates } from './power-sync.js';
+import { computeTopic } from './rpcapi.js';
 
-export async function startCompute(_deps: {
-  bus: Bus;
-  host: string;
-  driver: ComputeDriver;
-  images: ImageClient;
-  config: ComputeConfig;
-}): Promise<{ stop(): Promise<void> }> {
-  return { stop: async () => undefined };
+export interface ComputeService {
+  manager: ComputeManager;
+  /** Runs one power-state sync now (tests, and the periodic task). */
+  syncPowerStates(): Promise<{ updated: number; unknown: string[] }>;
+  stop(): Promise<void>;
+}
+
+/** Runs fn every intervalSec after a random first delay (spreads many hosts); returns a stopper. */
+function periodic(intervalSec: number, fn: () => Promise<unknown>, onError: (e: unknown) => void): () => void {
+  const ms = Math.max(50, intervalSec * 1000);
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const tick = () => {
+    void fn()
+      .catch(onError)
+      .finally(() => {
+        if (!stopped) (timer = setTimeout(tick, ms)).unref();
+      });
+  };
+  (timer = setTimeout(tick, Math.random() * ms)).unref();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}
+
+export async function startCompute(deps: { bus: Bus; host: string; driver: ComputeDriver; images: ImageClient; config: ComputeConfig }): Promise<ComputeService> {
+  const { bus, host, driver, config } = deps;
+  const log = logger(`compute.${host}`);
+  const conductor = new ConductorRpcApi(bus);
+  const m = new ComputeManager(host, driver, conductor, deps.images, log);
+  await driver.init(host);
+  const report = async () => conductor.computeNodeUpdate({ host, resources: await driver.availableResources() });
+  await report();
+  const sync = () => syncPowerStates({ host, driver, conductor, locks: m.locks, log });
+
+  const handlers: Record<string, (a: any) => Promise<unknown>> = {
+    build_and_run_instance: (a) => m.buildAndRunInstance(a),
+    terminate_instance: (a) => m.terminateInstance(a),
+    reboot_instance: (a) => m.rebootInstance(a),
+    stop_instance: (a) => m.stopInstance(a),
+    start_instance: (a) => m.startInstance(a),
+    pause_instance: (a) => m.pauseInstance(a),
+    unpause_instance: (a) => m.unpauseInstance(a),
+    suspend_instance: (a) => m.suspendInstance(a),
+    resume_instance: (a) => m.resumeInstance(a),
+    rebuild_instance: (a) => m.rebuildInstance(a),
+    resize_instance: (a) => m.resizeInstance(a),
+    confirm_resize: (a) => m.confirmResize(a),
+    revert_resize: (a) => m.revertResize(a),
+    snapshot_instance: (a) => m.snapshotInstance(a),
+    get_console_output: (a) => m.getConsoleOutput(a),
+  };
+  const stopServe = await bus.serve(computeTopic(host), (method, args) => {
+    const h = handlers[method];
+    if (!h) throw invalid(`Unknown compute method '${method}'.`);
+    if (!args?.instance || typeof args.instance.uuid !== 'string') throw invalid(`Compute request ${method} has no instance.`);
+    if (method !== 'get_console_output' && typeof args.request_id !== 'string') throw invalid(`Compute request ${method} has no request_id.`);
+    return h(args);
+  });
+  const onError = (what: string) => (e: unknown) => log.warn(`${what} failed`, e);
+  const stops = [periodic(config.reportIntervalSec, report, onError('resource report')), periodic(config.powerSyncIntervalSec, sync, onError('power sync'))];
+  return {
+    manager: m,
+    syncPowerStates: sync,
+    async stop() {
+      for (const s of stops) s();
+      await stopServe();
+      await driver.close();
+    },
+  };
 }

@@ -6,13 +6,15 @@
  *   1.0 - build_instances, resize_instance; instance_update, action_event_start,
  *         action_event_finish, build_failed, instance_fault_create, compute_node_update,
  *         service_heartbeat, instances_on_host
+ *   1.1 - resize_finished, resize_confirmed, resize_reverted (compute -> conductor, DB side of
+ *         resize, confirm and revert; see src/conductor/resize.ts)
  */
 import type { Bus } from '../bus/bus.js';
 import type { InstancePatch } from '../db/instances.js';
 import type { HostResources, InstancePayload } from '../virt/driver.js';
 import type { Selection } from '../compute/rpcapi.js';
 
-export const CONDUCTOR_RPC_VERSION = '1.0';
+export const CONDUCTOR_RPC_VERSION = '1.1';
 export const CONDUCTOR_TOPIC = 'conductor';
 
 export class ConductorRpcApi {
@@ -76,5 +78,17 @@ export class ConductorRpcApi {
   }
   instancesOnHost(args: { host: string }) {
     return this.call<InstancePayload[]>('instances_on_host', args);
+  }
+  /** The guest runs the new flavor: instance to VERIFY_RESIZE (vm_state resized). */
+  resizeFinished(args: { instance_uuid: string; migration_uuid: string; power_state: number }) {
+    return this.call<InstancePayload>('resize_finished', args);
+  }
+  /** Resize confirmed on the host: the old flavor's allocation is dropped. */
+  resizeConfirmed(args: { instance_uuid: string; migration_uuid: string; power_state: number }) {
+    return this.call<InstancePayload>('resize_confirmed', args);
+  }
+  /** Resize reverted on the host: old flavor and allocation restored. */
+  resizeReverted(args: { instance_uuid: string; migration_uuid: string; power_state: number }) {
+    return this.call<InstancePayload>('resize_reverted', args);
   }
 }

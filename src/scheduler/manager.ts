@@ -27,8 +27,14 @@ export async function startScheduler(deps: { sql: Sql; bus: Bus; config: Schedul
         return scheduler.selectDestinations(checkSpec(args?.spec), Number(args?.num_alternates ?? 0) || 0);
       case 'update_host_state': {
         const ids = Array.isArray(args?.node_uuids) ? (args.node_uuids as unknown[]).filter((x): x is string => typeof x === 'string') : null;
-        if (ids) for (const id of ids) await scheduler.cache.refreshNode(id);
-        else scheduler.cache.markDirty();
+        try {
+          if (ids) for (const id of ids) await scheduler.cache.refreshNode(id);
+          else scheduler.cache.markDirty();
+        } catch (e) {
+          // A hint only: the next reload or a failed claim corrects the cache anyway.
+          scheduler.cache.markDirty();
+          log.debug(`update_host_state failed: ${(e as Error).message}`);
+        }
         return undefined;
       }
       default:

@@ -48,6 +48,8 @@ export interface InstancePayload {
   node: string | null;
   created_at: string;
   launched_at: string | null;
+  /** While a resize awaits confirmation (vm_state resized): the flavor before it. */
+  old_flavor?: FlavorSnapshot | null;
 }
 
 export interface HostResources {

@@ -90,8 +90,8 @@ export class FakeDriver implements ComputeDriver {
   async spawn(instance: InstancePayload): Promise<void> {
     if (this.opts.failingHosts?.includes(this.host))
       throw new Error(
-        `Host ${this.host} could not start the instance: the hypervisor on ${this.host} is failing ` +
-          `(configured in fake.failingHosts). Try again; another host will be chosen.`,
+        `Host ${this.host} could not start the instance: its hypervisor is failing ` +
+          `(the host is listed in fake.failingHosts).`,
       );
     if (this.guests.has(instance.uuid)) throw conflict(`Instance ${instance.uuid} already exists on host ${this.host}.`);
     await this.step('spawn');

@@ -1,0 +1,235 @@
+/**
+ * The work of one compute host: every handler of ComputeRpcApi. State goes to the DB only
+ * through ConductorRpcApi. Each operation is wrapped in its instance action event (Nova's
+ * names: compute_<method>) and, on failure, records a fault, clears task_state and writes the
+ * power state the hypervisor really has, so no instance is left stuck in a task.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConductorRpcApi } from '../conductor/rpcapi.js';
+import type { ImageClient } from '../image/client.js';
+import type { FlavorSnapshot } from '../objects/flavor.js';
+import type { ComputeDriver, InstancePayload } from '../virt/driver.js';
+import { isNovaError } from '../errors.js';
+import { nowIso } from '../util/time.js';
+import type { Logger } from '../util/log.js';
+import type { Selection } from './rpcapi.js';
+import { InstanceLocks } from './instance-locks.js';
+import { PowerState, TaskState, VmState } from './vm-states.js';
+
+type Updates = Parameters<ConductorRpcApi['instanceUpdate']>[0]['updates'];
+
+interface OpArgs {
+  instance: InstancePayload;
+  request_id: string;
+}
+
+export class ComputeManager {
+  readonly locks = new InstanceLocks();
+
+  constructor(
+    readonly host: string,
+    readonly driver: ComputeDriver,
+    private readonly conductor: ConductorRpcApi,
+    private readonly images: ImageClient,
+    private readonly log: Logger,
+  ) {}
+
+  private async powerOf(uuid: string): Promise<number> {
+    try {
+      return await this.driver.powerState(uuid);
+    } catch {
+      return PowerState.NOSTATE;
+    }
+  }
+
+  /**
+   * Runs body as action event `event` under the instance lock. On failure: fault, event Error,
+   * and `recover` (default: task_state null, power_state as the hypervisor reports).
+   */
+  private op(name: string, a: OpArgs, body: () => Promise<void>, recover?: (e: unknown) => Promise<Updates | null>): Promise<void> {
+    const uuid = a.instance.uuid;
+    const event = `compute_${name}`;
+    return this.locks.run(uuid, async () => {
+      await this.conductor.actionEventStart({ uuid, request_id: a.request_id, event, host: this.host }).catch(() => undefined);
+      try {
+        await body();
+        await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Success' }).catch(() => undefined);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        this.log.warn(`${name} of ${uuid} failed: ${message}`);
+        const gone = isNovaError(e) && e.kind === 'NotFound' && /Instance .* could not be found/.test(message) && !(await this.driver.listInstances()).includes(uuid);
+        try {
+          const updates = recover ? await recover(e) : { task_state: null, power_state: await this.powerOf(uuid) };
+          if (updates) await this.conductor.instanceUpdate({ uuid, updates });
+          await this.conductor.instanceFaultCreate({
+            uuid,
+            code: isNovaError(e) && e.kind === 'Conflict' ? 409 : 500,
+            message: gone ? `${message} The guest is not on host ${this.host}.` : message,
+            details: e instanceof Error && !isNovaError(e) ? (e.stack ?? message) : message,
+            host: this.host,
+          });
+        } catch (e2) {
+          this.log.warn(`could not record the failure of ${name} on ${uuid}`, e2);
+        }
+        await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Error', details: message }).catch(() => undefined);
+      }
+    });
+  }
+
+  private update(uuid: string, updates: Updates, expect?: (string | null)[]) {
+    return this.conductor.instanceUpdate({ uuid, updates, ...(expect ? { expect_task_state: expect } : {}) });
+  }
+
+  /**
+   * Builds the instance here (resources already claimed on node). On failure the guest's
+   * leftovers are destroyed and the conductor reschedules to an alternate or fails the build.
+   */
+  buildAndRunInstance(a: OpArgs & { node: string; alternates: Selection[] }): Promise<void> {
+    const uuid = a.instance.uuid;
+    const event = 'compute_build_and_run_instance';
+    return this.locks.run(uuid, async () => {
+      await this.conductor.actionEventStart({ uuid, request_id: a.request_id, event, host: this.host }).catch(() => undefined);
+      let inst: InstancePayload;
+      try {
+        inst = await this.update(uuid, { task_state: TaskState.SPAWNING, host: this.host, node: a.node }, [TaskState.SCHEDULING, TaskState.SPAWNING]);
+      } catch (e) {
+        // Deleted, or a delete is on its way here: nothing to build.
+        const message = `Build of instance ${uuid} on ${this.host} abandoned: ${(e as Error).message}`;
+        await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Error', details: message }).catch(() => undefined);
+        return;
+      }
+      try {
+        await this.driver.spawn(inst);
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        this.log.warn(`build of ${uuid} failed on ${this.host}: ${reason}`);
+        await this.driver.destroy(uuid).catch((e2) => this.log.warn(`cleanup of ${uuid} failed`, e2));
+        await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Error', details: reason }).catch(() => undefined);
+        await this.conductor.buildFailed({ uuid, request_id: a.request_id, host: this.host, reason, alternates: a.alternates });
+        return;
+      }
+      try {
+        await this.update(uuid, { vm_state: VmState.ACTIVE, task_state: null, power_state: PowerState.RUNNING, launched_at: nowIso() }, [TaskState.SPAWNING]);
+      } catch (e) {
+        this.log.info(`instance ${uuid} changed during spawn (${(e as Error).message}); leaving it to the pending operation`);
+      }
+      await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Success' }).catch(() => undefined);
+    });
+  }
+
+  /** Destroys the guest and has the conductor soft-delete the instance and free its resources. */
+  terminateInstance(a: OpArgs): Promise<void> {
+    return this.op(
+      'terminate_instance',
+      a,
+      async () => {
+        await this.driver.destroy(a.instance.uuid);
+        await this.conductor.instanceDestroyed({ uuid: a.instance.uuid, request_id: a.request_id, host: this.host });
+      },
+      async () => ({ vm_state: VmState.ERROR, task_state: null, power_state: await this.powerOf(a.instance.uuid) }),
+    );
+  }
+
+  /** Runs a power operation and records the resulting states. */
+  private power(name: string, a: OpArgs, run: (uuid: string) => Promise<void>, vmState: string, power: number): Promise<void> {
+    return this.op(name, a, async () => {
+      await run(a.instance.uuid);
+      await this.update(a.instance.uuid, { vm_state: vmState, task_state: null, power_state: power });
+    });
+  }
+
+  rebootInstance(a: OpArgs & { reboot_type: 'SOFT' | 'HARD' }) {
+    return this.power('reboot_instance', a, (u) => this.driver.reboot(u, a.reboot_type === 'HARD' ? 'HARD' : 'SOFT'), VmState.ACTIVE, PowerState.RUNNING);
+  }
+  stopInstance(a: OpArgs) {
+    return this.power('stop_instance', a, (u) => this.driver.powerOff(u), VmState.STOPPED, PowerState.SHUTDOWN);
+  }
+  startInstance(a: OpArgs) {
+    return this.power('start_instance', a, (u) => this.driver.powerOn(u), VmState.ACTIVE, PowerState.RUNNING);
+  }
+  pauseInstance(a: OpArgs) {
+    return this.power('pause_instance', a, (u) => this.driver.pause(u), VmState.PAUSED, PowerState.PAUSED);
+  }
+  unpauseInstance(a: OpArgs) {
+    return this.power('unpause_instance', a, (u) => this.driver.unpause(u), VmState.ACTIVE, PowerState.RUNNING);
+  }
+  suspendInstance(a: OpArgs) {
+    return this.power('suspend_instance', a, (u) => this.driver.suspend(u), VmState.SUSPENDED, PowerState.SUSPENDED);
+  }
+  resumeInstance(a: OpArgs) {
+    return this.power('resume_instance', a, (u) => this.driver.resume(u), VmState.ACTIVE, PowerState.RUNNING);
+  }
+
+  /** Re-creates the guest from the new image (instance.image); failure leaves ERROR, as Nova. */
+  rebuildInstance(a: OpArgs) {
+    return this.op(
+      'rebuild_instance',
+      a,
+      async () => {
+        await this.update(a.instance.uuid, { task_state: TaskState.REBUILD_SPAWNING });
+        await this.driver.rebuild(a.instance);
+        await this.update(a.instance.uuid, { vm_state: VmState.ACTIVE, task_state: null, power_state: PowerState.RUNNING, launched_at: nowIso() });
+      },
+      async () => ({ vm_state: VmState.ERROR, task_state: null, power_state: await this.powerOf(a.instance.uuid) }),
+    );
+  }
+
+  /** Same-host resize; on failure the conductor restores the allocation and the flavor stays. */
+  resizeInstance(a: OpArgs & { new_flavor: FlavorSnapshot; migration_uuid: string }) {
+    const uuid = a.instance.uuid;
+    return this.op(
+      'resize_instance',
+      a,
+      async () => {
+        await this.update(uuid, { task_state: TaskState.RESIZE_MIGRATING });
+        await this.driver.resize(a.instance, a.new_flavor);
+        await this.update(uuid, { task_state: TaskState.RESIZE_FINISH });
+        await this.conductor.resizeFinished({ instance_uuid: uuid, migration_uuid: a.migration_uuid, power_state: await this.powerOf(uuid) });
+      },
+      async () => {
+        await this.conductor.resizeReverted({ instance_uuid: uuid, migration_uuid: a.migration_uuid, power_state: await this.powerOf(uuid) });
+        return null;
+      },
+    );
+  }
+
+  confirmResize(a: OpArgs & { migration_uuid: string }) {
+    const uuid = a.instance.uuid;
+    return this.op('confirm_resize', a, async () => {
+      await this.conductor.resizeConfirmed({ instance_uuid: uuid, migration_uuid: a.migration_uuid, power_state: await this.powerOf(uuid) });
+    });
+  }
+
+  revertResize(a: OpArgs & { migration_uuid: string }) {
+    const uuid = a.instance.uuid;
+    return this.op('revert_resize', a, async () => {
+      if (a.instance.old_flavor) await this.driver.resize(a.instance, a.instance.old_flavor);
+      await this.conductor.resizeReverted({ instance_uuid: uuid, migration_uuid: a.migration_uuid, power_state: await this.powerOf(uuid) });
+    });
+  }
+
+  /** Writes the disk into image_id (queued); on failure the image is abandoned. */
+  snapshotInstance(a: OpArgs & { image_id: string }) {
+    const uuid = a.instance.uuid;
+    return this.op('snapshot_instance', a, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'nova-ts-snapshot-'));
+      try {
+        const snap = await this.driver.snapshot(uuid, dir);
+        await this.update(uuid, { task_state: TaskState.IMAGE_UPLOADING });
+        await this.images.uploadFile(a.image_id, snap.path, { disk_format: snap.disk_format, container_format: snap.container_format });
+        await this.update(uuid, { task_state: null });
+      } catch (e) {
+        await this.images.abandon(a.image_id).catch((e2) => this.log.warn(`abandoning image ${a.image_id} failed`, e2));
+        throw e;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  getConsoleOutput(a: { instance: InstancePayload; length?: number }): Promise<string> {
+    return this.driver.consoleOutput(a.instance.uuid, typeof a.length === 'number' && a.length >= 0 ? a.length : undefined);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The DB access compute hosts get through the conductor (they never touch the DB). Each
+ * function validates what it receives and is safe to retry.
+ */
+import { addInstanceFault, finishActionEvent, getInstance, startActionEvent, updateInstance, type InstancePatch, type InstanceRow } from '../db/instances.js';
+import type { Sql } from '../db/sql.js';
+import { invalid } from '../errors.js';
+import { release } from '../scheduler/claims.js';
+import { nowIso } from '../util/time.js';
+import type { InstancePayload } from '../virt/driver.js';
+import type { ConductorContext } from './context.js';
+import { instancePayload, instancePayloads } from './payload.js';
+
+/** Columns a compute host may write, with their kind. JSON columns accept objects (stringified here). */
+const WRITABLE: Record<string, 'string' | 'number' | 'json'> = {
+  vm_state: 'string',
+  task_state: 'string',
+  power_state: 'number',
+  host: 'string',
+  node: 'string',
+  launched_on: 'string',
+  launched_at: 'string',
+  terminated_at: 'string',
+  progress: 'number',
+  image_ref: 'string',
+  root_device_name: 'string',
+  access_ip_v4: 'string',
+  access_ip_v6: 'string',
+  network_info: 'json',
+  block_devices: 'json',
+  flavor: 'json',
+  old_flavor: 'json',
+  new_flavor: 'json',
+  flavor_id: 'number',
+  vcpus: 'number',
+  memory_mb: 'number',
+  root_gb: 'number',
+  ephemeral_gb: 'number',
+};
+
+export function checkPatch(updates: unknown): InstancePatch {
+  if (!updates || typeof updates !== 'object' || Array.isArray(updates)) throw invalid('instance_update: updates must be an object.');
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(updates)) {
+    const kind = WRITABLE[k];
+    if (!kind) throw invalid(`instance_update: column '${k}' cannot be written by a compute host.`);
+    if (v === null) out[k] = null;
+    else if (kind === 'json') out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    else if (typeof v !== kind) throw invalid(`instance_update: ${k} must be a ${kind} or null.`);
+    else out[k] = v;
+  }
+  return out as InstancePatch;
+}
+
+export async function instanceUpdate(sql: Sql, a: { uuid: string; updates: unknown; expect_task_state?: (string | null)[] }): Promise<InstancePayload> {
+  const row = await updateInstance(sql, a.uuid, checkPatch(a.updates), a.expect_task_state ? { expectTaskState: a.expect_task_state } : {});
+  return instancePayload(sql, row);
+}
+
+export async function actionEventStart(sql: Sql, a: { uuid: string; request_id: string; event: string; host: string }): Promise<void> {
+  await startActionEvent(sql, { uuid: a.uuid, requestId: a.request_id, event: a.event, host: a.host });
+}
+
+export async function actionEventFinish(sql: Sql, a: { uuid: string; request_id: string; event: string; result: 'Success' | 'Error'; details?: string }): Promise<void> {
+  if (a.result !== 'Success' && a.result !== 'Error') throw invalid("action_event_finish: result must be 'Success' or 'Error'.");
+  await finishActionEvent(sql, { uuid: a.uuid, requestId: a.request_id, event: a.event, result: a.result, details: a.details ?? null });
+}
+
+export async function instanceFaultCreate(sql: Sql, a: { uuid: string; code: number; message: string; details?: string; host: string }): Promise<void> {
+  await addInstanceFault(sql, a.uuid, { code: Number(a.code) || 500, message: String(a.message), details: a.details, host: a.host });
+}
+
+/**
+ * The guest is gone from its host: soft-delete the instance (deleted = id, vm_state deleted,
+ * deleted_at/terminated_at now), free its allocations and those of any unfinished migration.
+ * Idempotent: an already deleted instance is left as it is.
+ */
+export async function instanceDestroyed(ctx: ConductorContext, a: { uuid: string }): Promise<void> {
+  const { sql } = ctx;
+  let row: InstanceRow;
+  try {
+    row = await getInstance(sql, a.uuid);
+  } catch {
+    return;
+  }
+  const now = nowIso();
+  const migrations = await sql.all<{ uuid: string }>(
+    "SELECT uuid FROM migrations WHERE instance_uuid = ? AND status NOT IN ('confirmed', 'reverted', 'error', 'failed')",
+    [a.uuid],
+  );
+  await sql.tx(async (tx) => {
+    await tx.run(
+      `UPDATE instances SET deleted = id, deleted_at = ?, terminated_at = ?, updated_at = ?, vm_state = 'deleted', task_state = NULL,
+         power_state = 0 WHERE id = ? AND deleted = 0`,
+      [now, now, now, row.id],
+    );
+    for (const m of migrations) await tx.run("UPDATE migrations SET status = 'error', updated_at = ? WHERE uuid = ?", [now, m.uuid]);
+  });
+  const freed = await release(sql, a.uuid);
+  for (const m of migrations) freed.push(...(await release(sql, m.uuid)));
+  ctx.hostStateChanged([...new Set(freed)]);
+}
+
+export async function instancesOnHost(sql: Sql, host: string): Promise<InstancePayload[]> {
+  const rows = await sql.all<InstanceRow>('SELECT * FROM instances WHERE host = ? AND deleted = 0', [host]);
+  return instancePayloads(sql, rows);
+}
