@@ -70,13 +70,14 @@ export async function startImageFixture(): Promise<ImageFixture> {
     dataDir,
     call(user, method, path, init = {}) {
       const headers: Record<string, string> = { 'x-auth-token': user, ...(init.headers ?? {}) };
-      let body: string | Buffer | undefined;
-      if (Buffer.isBuffer(init.body) || typeof init.body === 'string') body = init.body;
+      let body: string | Uint8Array | undefined;
+      if (Buffer.isBuffer(init.body)) body = new Uint8Array(init.body);
+      else if (typeof init.body === 'string') body = init.body;
       else if (init.body !== undefined) {
         body = JSON.stringify(init.body);
         headers['content-type'] ??= 'application/json';
       }
-      return fetch(`${url}/image${path}`, { method, headers, body });
+      return fetch(`${url}/image${path}`, { method, headers, body: body as BodyInit | undefined });
     },
     async close() {
       await new Promise<void>((r) => {

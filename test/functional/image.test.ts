@@ -24,7 +24,7 @@ async function upload(c: Client, id: string, data: Buffer): Promise<Response> {
   return fetch(`${tc.url}/image/v2/images/${id}/file`, {
     method: 'PUT',
     headers: { 'x-auth-token': c.token, 'content-type': 'application/octet-stream' },
-    body: data,
+    body: new Uint8Array(data),
   });
 }
 
@@ -90,7 +90,7 @@ describe('image service in a cloud', () => {
     const seen: string[] = [];
     let next: string | undefined = '/v2/images?tag=paging&sort=name:asc&limit=2';
     while (next) {
-      const r = await tc.demo.get(`/image${next}`);
+      const r: { status: number; body: any } = await tc.demo.get(`/image${next}`);
       assert.equal(r.status, 200);
       seen.push(...r.body.images.map((i: any) => i.name));
       next = r.body.next;
