@@ -8,7 +8,9 @@ import type { Sql } from '../../db/sql.js';
 import type { RequestContext } from '../../http/types.js';
 import { ownsOrAdmin } from '../policy.js';
 import { isUuidLike } from '../../util/ids.js';
-import type { InstancePayload } from '../../virt/driver.js';
+import type { ImageMeta, InstancePayload } from '../../virt/driver.js';
+import type { ImageView } from '../../image/service.js';
+import { instancePayload } from '../../conductor/payload.js';
 
 /**
  * The server if ctx may see it; NotFound in Nova's words otherwise (other projects' servers
@@ -40,18 +42,29 @@ export function checkState(
   if (taskStates && !taskStates.includes(row.task_state)) throw invalidState(action, row.uuid, 'task_state', String(row.task_state));
 }
 
-type PayloadFn = (sql: Sql, row: InstanceRow) => Promise<InstancePayload>;
-let payloadFn: PayloadFn | undefined;
+/** The instance payload for ComputeRpcApi casts (built by the conductor's payload module). */
+export function payloadOf(sql: Sql, row: InstanceRow, opts: { image?: ImageMeta | null } = {}): Promise<InstancePayload> {
+  return instancePayload(sql, row, opts);
+}
 
-/**
- * The instance payload for ComputeRpcApi casts, built by the conductor's payload module
- * (owned by the back end). Loaded lazily so the API keeps serving while that module lands.
- */
-export async function payloadOf(sql: Sql, row: InstanceRow): Promise<InstancePayload> {
-  if (!payloadFn) {
-    const modPath = '../../conductor/payload.js';
-    const mod = (await import(modPath)) as { instancePayload: PayloadFn };
-    payloadFn = mod.instancePayload;
-  }
-  return payloadFn(sql, row);
+const STANDARD_IMAGE_FIELDS = new Set([
+  'id', 'name', 'status', 'visibility', 'protected', 'os_hidden', 'checksum', 'os_hash_algo', 'os_hash_value', 'owner', 'size',
+  'virtual_size', 'min_ram', 'min_disk', 'disk_format', 'container_format', 'created_at', 'updated_at', 'tags', 'self', 'file',
+  'schema', 'direct_url', 'locations', 'stores',
+]);
+
+/** An image as the compute host sees it, from the Image API's view. */
+export function imageMetaOfView(image: ImageView): ImageMeta {
+  const properties: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(image)) if (!STANDARD_IMAGE_FIELDS.has(k)) properties[k] = v;
+  return {
+    id: image.id,
+    name: image.name ?? null,
+    disk_format: (image.disk_format as string | undefined) ?? null,
+    container_format: (image.container_format as string | undefined) ?? null,
+    size: (image.size as number | undefined) ?? null,
+    min_disk: Number(image.min_disk ?? 0),
+    min_ram: Number(image.min_ram ?? 0),
+    properties,
+  };
 }

@@ -70,16 +70,22 @@ async function remove(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiRespons
   requireWriter(ctx, 'os_compute_api:servers:delete');
   const row = await loadServer(deps.sql, ctx, req.params.id);
   checkNotLocked(ctx, row);
-  if (!row.host && (await deleteUnscheduled(deps, req, row))) return { status: 204 };
+  await deleteServer(deps, req, row);
+  return { status: 204 };
+}
+
+/** Deletes a server the caller may delete (checks done); idempotent while already deleting. */
+export async function deleteServer(deps: ComputeApiDeps, req: ApiRequest, row: InstanceRow): Promise<void> {
+  const ctx = ctxOf(req);
+  if (!row.host && (await deleteUnscheduled(deps, req, row))) return;
   const cur = await loadServer(deps.sql, ctx, row.uuid);
-  if (cur.task_state === TaskState.DELETING) return { status: 204 };
+  if (cur.task_state === TaskState.DELETING) return;
   const updated = await deps.sql.tx(async (tx) => {
     const u = await updateInstance(tx, cur.uuid, { task_state: TaskState.DELETING, progress: 0 });
     await startAction(tx, { uuid: cur.uuid, action: 'delete', requestId: req.requestId, userId: ctx.userId, projectId: cur.project_id });
     return u;
   });
   await new ComputeRpcApi(deps.bus).terminateInstance(updated.host!, { instance: await payloadOf(deps.sql, updated), request_id: req.requestId });
-  return { status: 204 };
 }
 
 /** Soft-deletes a server that no host has yet; false when a host claimed it meanwhile. */
