@@ -5,7 +5,9 @@
  * What the Compute API must do before each cast (the contract with src/api/compute):
  * - create: instance rows in vm_state 'building', task_state 'scheduling', an instance action
  *   'create' with the request id, then ConductorRpcApi.buildInstances. A requested destination
- *   goes in system_metadata `requested_host` / `requested_node`.
+ *   goes in scheduler_hints `requested_destination` {host, node} or `force_hosts`/`force_nodes`
+ *   (see request-spec.ts). The conductor records the image meta in system_metadata
+ *   `image_meta` (IMAGE_META_KEY) for later payloads.
  * - stop/start/reboot/pause/unpause/suspend/resume/rebuild/snapshot: set task_state
  *   ('powering-off', 'powering-on', 'rebooting' | 'rebooting_hard', 'pausing', 'unpausing',
  *   'suspending', 'resuming', 'rebuilding' (image_ref already the new image; pass the new
@@ -16,8 +18,8 @@
  *   instance without host is soft-deleted by the API itself.
  * - resize: see src/conductor/resize.ts (migration row, task_state 'resize_prep', cast
  *   ConductorRpcApi.resizeInstance).
- * - confirmResize: instance must be vm_state 'resized'; set task_state 'resize_confirming'
- *   (migration status 'confirming' optional), cast ComputeRpcApi.confirmResize(row.host,
+ * - confirmResize: instance must be vm_state 'resized'; task_state may stay null or be
+ *   'resize_confirming' (migration status 'confirming' optional), cast ComputeRpcApi.confirmResize(row.host,
  *   {instance, request_id, migration_uuid}). The host ends in ACTIVE (or SHUTOFF), task null.
  * - revertResize: vm_state 'resized'; set task_state 'resize_reverting' (migration status
  *   'reverting' optional), cast ComputeRpcApi.revertResize(row.host, ...). The host resizes
