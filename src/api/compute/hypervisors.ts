@@ -18,6 +18,17 @@ import { listNodes, nodeUsage, type Node, type NodeUsage } from './hypervisor-st
 const notFoundId = (id: string) => notFound(`Hypervisor with ID '${id}' could not be found.`);
 const gone = () => notFound('The resource could not be found.');
 
+/** cpu_info as an object, whether stored as JSON of an object or of a JSON string. */
+function parseCpuInfo(text: string | null): Record<string, unknown> {
+  try {
+    let v: unknown = JSON.parse(text || '{}');
+    if (typeof v === 'string') v = JSON.parse(v);
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 interface ViewOpts {
   detail: boolean;
   servers?: boolean;
@@ -38,14 +49,8 @@ function render(deps: ComputeApiDeps, req: ApiRequest, n: Node, usage: NodeUsage
     const v288 = req.mv.atLeast('2.88');
     if (!v288) {
       const r = n.row;
-      let cpuInfo: unknown = r.cpu_info ?? '{}';
-      if (req.mv.atLeast('2.28')) {
-        try {
-          cpuInfo = JSON.parse(r.cpu_info || '{}');
-        } catch {
-          cpuInfo = {};
-        }
-      }
+      const cpuObj = parseCpuInfo(r.cpu_info);
+      const cpuInfo: unknown = req.mv.atLeast('2.28') ? cpuObj : JSON.stringify(cpuObj);
       const freeDisk = Number(r.local_gb) - usage.local_gb_used;
       Object.assign(out, {
         vcpus: Number(r.vcpus),
