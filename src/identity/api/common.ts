@@ -22,14 +22,22 @@ export function requireAdmin(ctx: RequestContext, action: string): void {
   if (!ctx.isAdmin) throw denied(action);
 }
 
+const wrappers = new WeakMap<object, Map<string, object>>();
+
 /**
- * The member object of a request body such as {"project": {...}}, validated against schema.
- * Invalid (400) when the body is not an object holding key, or the member does not match.
+ * The member object of a request body such as {"project": {...}}, validated against schema
+ * (a body without the member is checked as an empty one, as Keystone does). Invalid (400)
+ * naming the offending field otherwise.
  */
 export function member<T>(req: ApiRequest, key: string, schema: object): T {
-  const wrapper = { type: 'object', required: [key], properties: { [key]: { type: 'object' } } };
-  validate(wrapper, req.body);
-  return validate<T>(schema, (req.body as Record<string, unknown>)[key]);
+  let byKey = wrappers.get(schema);
+  if (!byKey) wrappers.set(schema, (byKey = new Map()));
+  let wrapper = byKey.get(key);
+  if (!wrapper) byKey.set(key, (wrapper = { type: 'object', properties: { [key]: schema } }));
+  const body = req.body !== null && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {};
+  const value = body[key] ?? {};
+  validate(wrapper, { [key]: value });
+  return value as T;
 }
 
 /** The public URL of an Identity API path, e.g. link(req, `projects/${id}`). */
