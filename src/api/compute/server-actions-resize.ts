@@ -50,8 +50,6 @@ const resize: ActionHandler = async (deps, req, value) => {
     await updateInstance(tx, cur.uuid, {
       task_state: T.RESIZE_PREP,
       progress: 0,
-      old_flavor: JSON.stringify(old),
-      new_flavor: JSON.stringify(next),
       ...(body['OS-DCF:diskConfig'] ? { auto_disk_config: body['OS-DCF:diskConfig'] === 'AUTO' ? 1 : 0 } : {}),
     }, { expectTaskState: [null], expectVmState: [V.ACTIVE, V.STOPPED] });
     const now = nowIso();
@@ -99,8 +97,9 @@ function resizeOutcome(kind: 'confirm' | 'revert'): ActionHandler {
     });
     const api = new ComputeRpcApi(deps.bus);
     const args = { instance: await payloadOf(deps.sql, updated), request_id: req.requestId, migration_uuid: m.uuid };
-    if (kind === 'confirm') await api.confirmResize(m.source_compute ?? updated.host!, args);
-    else await api.revertResize(m.dest_compute ?? updated.host!, args);
+    // The conductor's contract: both go to the instance's current host (the resize target).
+    if (kind === 'confirm') await api.confirmResize(updated.host ?? m.dest_compute ?? m.source_compute!, args);
+    else await api.revertResize(updated.host ?? m.dest_compute ?? m.source_compute!, args);
     return { status: kind === 'confirm' ? 204 : 202 };
   };
 }

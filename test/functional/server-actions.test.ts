@@ -1,0 +1,74 @@
+/**
+ * Server actions against a whole cloud: power state changes reach the fake hypervisor and
+ * come back as states, locks, resize round trip, metadata and tags over HTTP.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestCloud, waitFor, type Client, type TestCloud } from '../helpers/cloud.js';
+
+describe('server actions', () => {
+  let tc: TestCloud;
+  let imageId: string;
+  const act = (c: Client, id: string, body: unknown, mv = '2.1') =>
+    c.post(`/compute/v2.1/servers/${id}/action`, body, { 'openstack-api-version': `compute ${mv}` });
+  const server = async (c: Client, id: string, mv = '2.1') =>
+    (await c.get(`/compute/v2.1/servers/${id}`, { 'openstack-api-version': `compute ${mv}` })).body.server;
+  const until = (c: Client, id: string, want: string) =>
+    waitFor(async () => (await server(c, id))?.status === want, `status ${want}`);
+  const boot = async (name: string) => {
+    const r = await tc.demo.post('/compute/v2.1/servers', { server: { name, imageRef: imageId, flavorRef: '1' } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    await until(tc.demo, r.body.server.id, 'ACTIVE');
+    return r.body.server.id as string;
+  };
+
+  before(async () => {
+    tc = await startTestCloud();
+    imageId = (await tc.demo.get('/image/v2/images')).body.images.find((i: any) => i.status === 'active').id;
+  });
+  after(async () => tc?.close());
+
+  it('pause, unpause, suspend, resume, reboot, stop and start', async () => {
+    const id = await boot('power');
+    for (const [action, want] of [['pause', 'PAUSED'], ['unpause', 'ACTIVE'], ['suspend', 'SUSPENDED'], ['resume', 'ACTIVE'], ['os-stop', 'SHUTOFF'], ['os-start', 'ACTIVE']]) {
+      const r = await act(tc.demo, id, { [action]: null });
+      assert.equal(r.status, 202, `${action}: ${JSON.stringify(r.body)}`);
+      await until(tc.demo, id, want);
+    }
+    assert.equal((await act(tc.demo, id, { unpause: null })).status, 409);
+    assert.equal((await act(tc.demo, id, { reboot: { type: 'HARD' } })).status, 202);
+    await until(tc.demo, id, 'ACTIVE');
+    const actions = (await tc.demo.get(`/compute/v2.1/servers/${id}/os-instance-actions`)).body.instanceActions.map((a: any) => a.action);
+    assert.deepEqual(actions.slice(0, 3), ['reboot', 'start', 'stop']);
+  });
+
+  it('a locked server refuses the owner (409) until unlocked', async () => {
+    const id = await boot('locked');
+    assert.equal((await act(tc.demo, id, { lock: { locked_reason: 'hands off' } }, '2.73')).status, 202);
+    assert.equal((await server(tc.demo, id, '2.73')).locked_reason, 'hands off');
+    const r = await act(tc.demo, id, { 'os-stop': null });
+    assert.equal(r.status, 409);
+    assert.equal(r.body.conflictingRequest.message, `Instance ${id} is locked`);
+    assert.equal((await act(tc.demo, id, { unlock: null })).status, 202);
+    assert.equal((await act(tc.demo, id, { 'os-stop': null })).status, 202);
+  });
+
+  it('resize to VERIFY_RESIZE, then confirm', async () => {
+    const id = await boot('resize');
+    assert.equal((await act(tc.demo, id, { resize: { flavorRef: '42' } })).status, 202);
+    await until(tc.demo, id, 'VERIFY_RESIZE');
+    assert.equal((await server(tc.demo, id)).flavor.id, '42');
+    assert.equal((await act(tc.demo, id, { confirmResize: null })).status, 204);
+    await until(tc.demo, id, 'ACTIVE');
+  });
+
+  it('metadata and tags over HTTP', async () => {
+    const id = await boot('meta');
+    const md = await tc.demo.post(`/compute/v2.1/servers/${id}/metadata`, { metadata: { a: '1' } });
+    assert.deepEqual(md.body, { metadata: { a: '1' } });
+    const h = { 'openstack-api-version': 'compute 2.26' };
+    assert.equal((await tc.demo.put(`/compute/v2.1/servers/${id}/tags/blue`, undefined, h)).status, 201);
+    const tagged = await tc.demo.get('/compute/v2.1/servers?tags=blue', h);
+    assert.deepEqual(tagged.body.servers.map((s: any) => s.id), [id]);
+  });
+});
