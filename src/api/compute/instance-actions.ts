@@ -61,12 +61,21 @@ export const mountInstanceActions: MountFn = (router, deps) => {
       const since = timeQuery(req, 'changes-since');
       const before = req.mv.atLeast('2.66') ? timeQuery(req, 'changes-before') : null;
       if (since && before && since > before) throw invalid('The value of changes-since must be less than or equal to changes-before.');
-      if (since) where.push('updated_at >= ?'), params.push(since);
-      if (before) where.push('updated_at <= ?'), params.push(before);
+      if (since) {
+      where.push('updated_at >= ?');
+      params.push(since);
+    }
+      if (before) {
+      where.push('updated_at <= ?');
+      params.push(before);
+    }
       if (page.marker !== null) {
         const m = await deps.sql.get<ActionRow>('SELECT * FROM instance_actions WHERE instance_uuid = ? AND request_id = ?', [row.uuid, page.marker]);
         if (!m) throw invalid(`Marker ${page.marker} could not be found.`);
-        where.push('(start_time < ? OR (start_time = ? AND id < ?))'), params.push(m.start_time, m.start_time, m.id);
+        {
+      where.push('(start_time < ? OR (start_time = ? AND id < ?))');
+      params.push(m.start_time, m.start_time, m.id);
+    }
       }
     }
     const rows = await deps.sql.all<ActionRow>(

@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
  * back to defaultName when nothing is left.
  */
 export function sanitizeHostname(name: string, defaultName?: string): string {
-  // eslint-disable-next-line no-control-regex
   let h = [...name].filter((c) => c.charCodeAt(0) <= 0xff).join('');
   h = h.slice(0, 63);
   h = h.replace(/[ _.]/g, '-');

@@ -113,11 +113,20 @@ export async function listInstances(sql: Sql, req: ApiRequest): Promise<{ rows: 
   const allTenants = has('all_tenants') ? (one('all_tenants') === '' ? true : strictBool('all_tenants', one('all_tenants'))) : false;
   if (allTenants && ctx.isAdmin) {
     const project = has('project_id') ? one('project_id') : has('tenant_id') ? one('tenant_id') : null;
-    if (project !== null) where.push('project_id = ?'), params.push(project);
+    if (project !== null) {
+      where.push('project_id = ?');
+      params.push(project);
+    }
   } else if (ctx.projectId) {
-    where.push('project_id = ?'), params.push(ctx.projectId);
+    {
+      where.push('project_id = ?');
+      params.push(ctx.projectId);
+    }
   } else {
-    where.push('user_id = ?'), params.push(ctx.userId);
+    {
+      where.push('user_id = ?');
+      params.push(ctx.userId);
+    }
   }
 
   // Deleted rows: hidden unless asked for, or when changes-since/-before want to show deletions.
@@ -127,8 +136,14 @@ export async function listInstances(sql: Sql, req: ApiRequest): Promise<{ rows: 
   const before = has('changes-before') ? timeParam('changes-before', one('changes-before')) : null;
   if (since && before && since > before) throw invalid('The value of changes-since must be less than or equal to changes-before.');
   if ((since || before) && !has('deleted')) deleted = null;
-  if (since) where.push('updated_at >= ?'), params.push(since);
-  if (before) where.push('updated_at <= ?'), params.push(before);
+  if (since) {
+      where.push('updated_at >= ?');
+      params.push(since);
+    }
+  if (before) {
+      where.push('updated_at <= ?');
+      params.push(before);
+    }
 
   if (has('status')) {
     const vmStates = new Set<string>();
@@ -150,12 +165,18 @@ export async function listInstances(sql: Sql, req: ApiRequest): Promise<{ rows: 
       else anyTask = true;
     }
     if (vmStates.size) {
-      where.push(`vm_state IN ${inList(vmStates.size)}`), params.push(...vmStates);
+      {
+      where.push(`vm_state IN ${inList(vmStates.size)}`);
+      params.push(...vmStates);
+    }
       if (!anyTask && taskStates.size) {
         const nonNull = [...taskStates].filter((t): t is string => t !== null);
         const parts = nonNull.length ? [`task_state IN ${inList(nonNull.length)}`] : [];
         if (taskStates.has(null)) parts.push('task_state IS NULL');
-        where.push(`(${parts.join(' OR ')})`), params.push(...nonNull);
+        {
+      where.push(`(${parts.join(' OR ')})`);
+      params.push(...nonNull);
+    }
       }
     }
   }
@@ -163,25 +184,55 @@ export async function listInstances(sql: Sql, req: ApiRequest): Promise<{ rows: 
   else if (deleted === false) where.push('deleted = 0');
 
   for (const [k, col] of Object.entries(REGEX_FILTERS))
-    if (has(k)) where.push(`${col} ${regexOp} ?`), params.push(regexParam(k, one(k)));
-  for (const [k, col] of Object.entries(EXACT_FILTERS)) if (has(k)) where.push(`${col} = ?`), params.push(one(k));
+    if (has(k)) {
+      where.push(`${col} ${regexOp} ?`);
+      params.push(regexParam(k, one(k)));
+    }
+  for (const [k, col] of Object.entries(EXACT_FILTERS)) if (has(k)) {
+      where.push(`${col} = ?`);
+      params.push(one(k));
+    }
   for (const [k, col] of Object.entries(INT_FILTERS))
     if (has(k)) {
       const v = one(k);
       if (!/^-?\d+$/.test(v)) throw invalid(`Invalid input for query parameters ${k}. Value: ${v}. '${v}' is not an integer`);
-      where.push(`${col} = ?`), params.push(Number(v));
+      {
+      where.push(`${col} = ?`);
+      params.push(Number(v));
     }
-  for (const k of TIME_FILTERS) if (has(k)) where.push(`${k} = ?`), params.push(timeParam(k, one(k)));
-  if (has('image')) where.push('image_ref = ?'), params.push(one('image').replace(/\/+$/, '').split('/').pop()!);
+    }
+  for (const k of TIME_FILTERS) if (has(k)) {
+      where.push(`${k} = ?`);
+      params.push(timeParam(k, one(k)));
+    }
+  if (has('image')) {
+      where.push('image_ref = ?');
+      params.push(one('image').replace(/\/+$/, '').split('/').pop()!);
+    }
   if (has('flavor')) {
     const fid = one('flavor').replace(/\/+$/, '').split('/').pop()!;
-    where.push('flavor_id IN (SELECT id FROM flavors WHERE flavorid = ?)'), params.push(fid);
+    {
+      where.push('flavor_id IN (SELECT id FROM flavors WHERE flavorid = ?)');
+      params.push(fid);
+    }
   }
-  if (has('config_drive')) where.push('config_drive = ?'), params.push(strictBool('config_drive', one('config_drive')) ? 'True' : '');
-  if (has('auto_disk_config')) where.push('auto_disk_config = ?'), params.push(strictBool('auto_disk_config', one('auto_disk_config')) ? 1 : 0);
-  if (has('locked')) where.push('locked = ?'), params.push(strictBool('locked', one('locked')) ? 1 : 0);
+  if (has('config_drive')) {
+      where.push('config_drive = ?');
+      params.push(strictBool('config_drive', one('config_drive')) ? 'True' : '');
+    }
+  if (has('auto_disk_config')) {
+      where.push('auto_disk_config = ?');
+      params.push(strictBool('auto_disk_config', one('auto_disk_config')) ? 1 : 0);
+    }
+  if (has('locked')) {
+      where.push('locked = ?');
+      params.push(strictBool('locked', one('locked')) ? 1 : 0);
+    }
   for (const k of ['ip', 'ip6'])
-    if (has(k)) where.push(`network_info LIKE ? ESCAPE '\\'`), params.push(`%"address":"${likeEscape(one(k))}%`);
+    if (has(k)) {
+      where.push(`network_info LIKE ? ESCAPE '\\'`);
+      params.push(`%"address":"${likeEscape(one(k))}%`);
+    }
   addTagFilters(req, has, one, where, params);
 
   const order = sortOrder(req);
@@ -191,8 +242,12 @@ export async function listInstances(sql: Sql, req: ApiRequest): Promise<{ rows: 
     const ors: string[] = [];
     for (let i = 0; i < order.length; i++) {
       const ands: string[] = [];
-      for (let j = 0; j < i; j++) ands.push(`${order[j].expr} = ?`), params.push(order[j].value(m));
-      ands.push(`${order[i].expr} ${order[i].dir === 'asc' ? '>' : '<'} ?`), params.push(order[i].value(m));
+      for (let j = 0; j < i; j++) {
+        ands.push(`${order[j].expr} = ?`);
+        params.push(order[j].value(m));
+      }
+      ands.push(`${order[i].expr} ${order[i].dir === 'asc' ? '>' : '<'} ?`);
+      params.push(order[i].value(m));
       ors.push(`(${ands.join(' AND ')})`);
     }
     where.push(`(${ors.join(' OR ')})`);
