@@ -317,3 +317,28 @@ describe('in-process API and client', () => {
     assert.equal(createHash('md5').update(bytes).digest('hex'), list[0].checksum);
   });
 });
+
+describe('image metadata for the Compute API', () => {
+  test('update sets and removes extra properties with the owner rule', async () => {
+    const api = fx.service.api;
+    const img = await api.create(testContext('demo'), { name: 'meta', a: '1', b: '2' });
+    const v = await api.update!(testContext('demo'), img.id, { c: '3', a: '9' }, ['b']);
+    assert.equal(v.a, '9');
+    assert.equal(v.c, '3');
+    assert.equal(v.b, undefined);
+    await assert.rejects(api.update!(testContext('demo'), img.id, {}, ['nothere']), { kind: 'Conflict' });
+    await assert.rejects(api.update!(testContext('demo'), img.id, { status: 'x' }, []), { kind: 'Forbidden' });
+    await assert.rejects(api.update!(testContext('alt'), img.id, { c: '4' }, []), { kind: 'NotFound' });
+  });
+
+  test('range filters on min_ram and min_disk', async () => {
+    const api = fx.service.api;
+    const ctx = testContext('alt');
+    await api.create(ctx, { name: 'r-small', min_ram: 64 });
+    await api.create(ctx, { name: 'r-big', min_ram: 4096, min_disk: 10 });
+    const names = async (f: Record<string, string>) => (await api.list(ctx, { owner: 'p-alt', ...f })).map((i) => i.name).sort();
+    assert.deepEqual(await names({ min_ram_min: '100' }), ['r-big']);
+    assert.deepEqual(await names({ min_ram_max: '100', name: 'in:r-small,r-big' }), ['r-small']);
+    assert.deepEqual(await names({ min_disk: '10' }), ['r-big']);
+  });
+});

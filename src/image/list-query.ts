@@ -34,9 +34,11 @@ const SORT_KEYS: Record<string, boolean> = {
 };
 
 /** Query parameters that are not property filters. */
-const CONTROL = new Set(['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'member_status', 'visibility', 'tag', 'size_min', 'size_max']);
+const CONTROL = new Set(['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'member_status', 'visibility', 'tag']);
 /** Base attributes filtered by equality (`in:` allowed on the listed ones). */
 const EXACT = new Set(['name', 'status', 'id', 'owner', 'disk_format', 'container_format', 'checksum', 'os_hash_value']);
+/** `<column>_min` / `<column>_max` range filters on the numeric columns. */
+const RANGE = /^(size|virtual_size|min_disk|min_ram)_(min|max)$/;
 const TIME_OPS: Record<string, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=', neq: '<>' };
 
 export type QueryParams = Map<string, string[]>;
@@ -164,9 +166,9 @@ function filterClauses(q: QueryParams, w: Where): void {
     const v = vs[vs.length - 1];
     if (k === 'tag') {
       for (const t of vs) add('EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = images.id AND t.tag = ?)', [t]);
-    } else if (k === 'size_min' || k === 'size_max') {
+    } else if (RANGE.test(k)) {
       if (!/^\d+$/.test(v)) throw invalid('Unable to filter on a range with a non-numeric value.');
-      add(`images.size ${k === 'size_min' ? '>=' : '<='} ?`, [Number(v)]);
+      add(`images.${k.slice(0, -4)} ${k.endsWith('_min') ? '>=' : '<='} ?`, [Number(v)]);
     } else if (CONTROL.has(k)) {
       continue;
     } else if (EXACT.has(k)) {

@@ -12,17 +12,16 @@ import { isOwner, notAuthorized, requireOwner, visibleImage } from './access.js'
 import { MEMBER_QUOTA, MEMBER_STATUSES, type ImageRecord, type MemberRecord, type MemberStatus } from './model.js';
 import { countMembers, deleteMember, findMember, insertMember, listMembers, setMemberStatus } from './repo.js';
 
+// Like Glance, other keys in these bodies are ignored (openstacksdk sends `member` along with `status`).
 const createSchema = {
   type: 'object',
   properties: { member: { type: 'string', minLength: 1, maxLength: 255 } },
   required: ['member'],
-  additionalProperties: false,
 };
 const updateSchema = {
   type: 'object',
   properties: { status: { type: 'string', enum: [...MEMBER_STATUSES] } },
   required: ['status'],
-  additionalProperties: false,
 };
 
 const memberNotFound = (imageId: string, memberId: string) => notFound(`${memberId} is not a member of image ${imageId}.`);

@@ -14,6 +14,8 @@ import { Images } from './images.js';
 import { inProcessClient } from './in-process-client.js';
 import { listImages, queryParams } from './list-query.js';
 import { Members } from './members.js';
+import { checkWritable, type PatchOp } from './patch.js';
+import { recoverUploads } from './recover.js';
 import { seedImages } from './seed.js';
 import { ImageStore } from './store.js';
 import { imageView } from './view.js';
@@ -27,8 +29,9 @@ export interface ImageApi {
   show(ctx: RequestContext, id: string): Promise<ImageView>;
   /**
    * One page of the images ctx may see. `filters` takes the query parameters of
-   * `GET /v2/images` (name, status, visibility, owner, tag, size_min, size_max, min_disk,
-   * min_ram, updated_at=gte:<time>, <property>=<value>, limit (default 25, max 1000), marker,
+   * `GET /v2/images` (name, status, visibility, owner, tag, size_min, size_max, min_disk (exact),
+   * min_ram (exact), min_disk_min, min_ram_min, updated_at=gte:<time>, <property>=<value>,
+   * limit (default 25, max 1000), marker,
    * sort_key, sort_dir, sort). Invalid (400) for a bad filter or marker.
    */
   list(ctx: RequestContext, filters: Record<string, string>): Promise<ImageView[]>;
@@ -38,13 +41,22 @@ export interface ImageApi {
    */
   create(ctx: RequestContext, fields: Record<string, unknown>): Promise<ImageView>;
   delete(ctx: RequestContext, id: string): Promise<void>;
+  /**
+   * Sets and removes extra properties (the Compute API's image metadata) as one change, with
+   * the owner-or-admin rule of PATCH. Removing a property that is absent is a Conflict.
+   * Optional only so test doubles may omit it; the real service always provides it.
+   */
+  update?(ctx: RequestContext, id: string, set: Record<string, string>, remove: string[]): Promise<ImageView>;
 }
 
 export interface ImageService {
   router: Router;
   api: ImageApi;
   client: ImageClient;
-  /** Idempotent: registers the public image `tiny-linux` when missing. */
+  /**
+   * Run at start; idempotent: registers the public image `tiny-linux` when missing, and puts
+   * images left `saving` by an interrupted upload back to `queued` (src/image/recover.ts).
+   */
   seed(): Promise<void>;
 }
 
@@ -73,12 +85,23 @@ export function createImageService(deps: { sql: Sql; dataDir: string }): ImageSe
     list: async (ctx, filters) => (await listImages(deps.sql, ctx, queryParams(filters))).images.map(imageView),
     create: async (ctx, fields) => imageView(await images.create(ctx, coerceProperties(fields))),
     delete: (ctx, id) => images.delete(ctx, id),
+    update: async (ctx, id, set, remove) => {
+      const ops: PatchOp[] = [
+        ...Object.entries(set).map(([attr, value]) => ({ op: 'add' as const, attr, value })),
+        ...remove.map((attr) => ({ op: 'remove' as const, attr })),
+      ];
+      for (const o of ops) checkWritable(o.attr, false);
+      return imageView(await images.update(ctx, id, ops));
+    },
   };
 
   return {
     router,
     api,
     client: inProcessClient(deps.sql, images),
-    seed: () => seedImages(deps.sql, store),
+    seed: async () => {
+      await recoverUploads(deps.sql, store);
+      await seedImages(deps.sql, store);
+    },
   };
 }

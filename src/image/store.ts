@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -107,6 +107,20 @@ export class ImageStore {
       await unlink(tmp).catch(() => undefined);
       throw e;
     }
+  }
+
+  /** Temporary files of writes in progress (or left by a process that died mid-write). */
+  async temps(): Promise<{ path: string; imageId: string; mtimeMs: number }[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const out: { path: string; imageId: string; mtimeMs: number }[] = [];
+    for (const name of names) {
+      const m = /^\.tmp-(.+)-[0-9a-f]{12}$/.exec(name);
+      if (!m) continue;
+      const path = join(this.dir, name);
+      const st = await stat(path).catch(() => undefined);
+      if (st) out.push({ path, imageId: m[1], mtimeMs: st.mtimeMs });
+    }
+    return out;
   }
 
   /** A stream of the stored file. */
