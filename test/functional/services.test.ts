@@ -137,6 +137,28 @@ describe('services, hypervisors and availability zones', () => {
     assert.equal(nova.hosts.host1['nova-compute'].active, true);
   });
 
+  it('counts a server in hypervisor usage and refuses to delete its compute service', async () => {
+    const image = (await t.demo.get('/image/v2/images')).body.images[0].id;
+    const c = await t.demo.post('/compute/v2.1/servers', { server: { name: 'busy', imageRef: image, flavorRef: '1', networks: 'none' } }, mv('2.37'));
+    assert.equal(c.status, 202, JSON.stringify(c.body));
+    const id = c.body.server.id;
+    const host = await waitFor(async () => {
+      const s = await t.admin.get(`/compute/v2.1/servers/${id}`);
+      return s.body.server?.status === 'ACTIVE' ? (s.body.server['OS-EXT-SRV-ATTR:host'] as string) : undefined;
+    }, 'server ACTIVE');
+    const hyp = (await t.admin.get(`${H}/detail`)).body.hypervisors.find((h: any) => h.service.host === host);
+    assert.equal(hyp.running_vms, 1);
+    assert.equal(hyp.vcpus_used, 1);
+    const withServers = (await t.admin.get(`${H}/${(await t.admin.get(`${H}?hypervisor_hostname_pattern=${hyp.hypervisor_hostname}`, mv('2.53'))).body.hypervisors[0].id}?with_servers=true`, mv('2.53'))).body.hypervisor;
+    assert.deepEqual(withServers.servers, [{ name: 'busy', uuid: id }]);
+    const svc = (await t.admin.get(`${S}?host=${host}&binary=nova-compute`)).body.services[0];
+    const del = await t.admin.delete(`${S}/${svc.id}`);
+    assert.equal(del.status, 409);
+    assert.match(del.body.conflictingRequest.message, /hosting instances/);
+    assert.equal((await t.demo.delete(`/compute/v2.1/servers/${id}`)).status, 204);
+    await waitFor(async () => (await t.admin.get(`/compute/v2.1/servers/${id}`)).status === 404, 'server gone');
+  });
+
   it('deletes a compute service without instances (admin)', async () => {
     const svc = (await t.admin.get(`${S}?host=host2&binary=nova-compute`)).body.services[0];
     assert.equal((await t.demo.delete(`${S}/${svc.id}`)).status, 403);
