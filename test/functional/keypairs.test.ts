@@ -112,6 +112,20 @@ describe('keypairs', () => {
     assert.equal(other.status, 403);
   });
 
+  it('lets a reader list key pairs but not create or delete them', async () => {
+    const user = await t.admin.post('/identity/v3/users', { user: { name: 'kp-reader', password: 'secret-pw-1', domain_id: 'default' } });
+    assert.equal(user.status, 201);
+    const role = (await t.admin.get('/identity/v3/roles?name=reader')).body.roles[0];
+    const grant = await t.admin.put(`/identity/v3/projects/${t.demo.projectId}/users/${user.body.user.id}/roles/${role.id}`);
+    assert.equal(grant.status, 204);
+    const reader = await t.login('kp-reader', 'secret-pw-1', 'demo');
+    assert.equal((await reader.get(K)).status, 200);
+    const c = await reader.post(K, { keypair: { name: 'nope', public_key: ed25519Key().line } });
+    assert.equal(c.status, 403);
+    assert.equal((await reader.get(`${K}/nope`)).status, 404);
+    assert.equal((await reader.delete(`${K}/nope`)).status, 403);
+  });
+
   it('enforces the key_pairs quota with 403', async () => {
     const q = await t.admin.put(`/compute/v2.1/os-quota-sets/${t.demo.projectId}?user_id=${t.demo.userId}`, { quota_set: { key_pairs: 3, force: true } });
     assert.equal(q.status, 200);
