@@ -2,6 +2,7 @@
  * Test fixture: the Image API alone on an ephemeral port, over an in-memory database, with
  * fixed tokens instead of Keystone: `admin` (project p-admin, role admin), `demo` (p-demo),
  * `alt` (p-alt), `reader` (p-demo, reader role only). For unit tests of src/image.
+ * Set NOVA_TS_TEST_DATABASE_URL to an empty database to run them on PostgreSQL.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate } from '../db/migrate.js';
 import { openSqlite } from '../db/sqlite.js';
+import { openDatabase } from '../db/open.js';
 import type { Sql } from '../db/sql.js';
 import { unauthorized } from '../errors.js';
 import { createApiServer } from '../http/server.js';
@@ -49,8 +51,10 @@ export interface ImageFixture {
 
 export async function startImageFixture(): Promise<ImageFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nova-ts-image-'));
-  const sql = openSqlite(':memory:');
-  await migrate(sql);
+  // NOVA_TS_TEST_DATABASE_URL runs these tests on another database (e.g. an empty PostgreSQL one).
+  const dbUrl = process.env.NOVA_TS_TEST_DATABASE_URL;
+  const sql = dbUrl ? await openDatabase(dbUrl) : openSqlite(':memory:');
+  if (!dbUrl) await migrate(sql);
   const service = createImageService({ sql, dataDir: join(dataDir, 'images') });
   const users = new Set(['admin', 'demo', 'alt', 'reader']);
   const server: Server = createApiServer({
