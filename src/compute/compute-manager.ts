@@ -63,9 +63,9 @@ export class ComputeManager {
         const message = e instanceof Error ? e.message : String(e);
         this.log.warn(`${name} of ${uuid} failed: ${message}`);
         const gone = isNovaError(e) && e.kind === 'NotFound' && /Instance .* could not be found/.test(message) && !(await this.driver.listInstances()).includes(uuid);
+        // Fault and event first, state last: whoever sees the state settle also sees why.
+        await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Error', details: message }).catch(() => undefined);
         try {
-          const updates = recover ? await recover(e) : { task_state: null, power_state: await this.powerOf(uuid) };
-          if (updates) await this.conductor.instanceUpdate({ uuid, updates });
           await this.conductor.instanceFaultCreate({
             uuid,
             code: isNovaError(e) && e.kind === 'Conflict' ? 409 : 500,
@@ -73,10 +73,11 @@ export class ComputeManager {
             details: e instanceof Error && !isNovaError(e) ? (e.stack ?? message) : message,
             host: this.host,
           });
+          const updates = recover ? await recover(e) : { task_state: null, power_state: await this.powerOf(uuid) };
+          if (updates) await this.conductor.instanceUpdate({ uuid, updates });
         } catch (e2) {
           this.log.warn(`could not record the failure of ${name} on ${uuid}`, e2);
         }
-        await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Error', details: message }).catch(() => undefined);
       }
     });
   }

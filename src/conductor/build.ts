@@ -43,15 +43,17 @@ async function imageMeta(ctx: ConductorContext, ref: string | null): Promise<Ima
 
 /** Puts an instance in ERROR with a fault; tolerant of the instance having been deleted. */
 export async function failInstance(ctx: ConductorContext, uuid: string, requestId: string, event: string, message: string, details: string): Promise<void> {
-  try {
-    // Not over a delete the user asked for meanwhile.
-    await updateInstance(ctx.sql, uuid, { vm_state: 'error', task_state: null }, { expectTaskState: BUILD_TASK_STATES });
-  } catch (e) {
-    if (isNovaError(e) && (e.kind === 'NotFound' || e.kind === 'Conflict')) return;
-    throw e;
-  }
-  await addInstanceFault(ctx.sql, uuid, { code: 500, message, details });
-  await finishActionEvent(ctx.sql, { uuid, requestId, event, result: 'Error', details: message });
+  // One transaction: whoever sees ERROR also sees the fault. Not over a delete the user
+  // asked for meanwhile (task_state 'deleting').
+  await ctx.sql
+    .tx(async (tx) => {
+      await updateInstance(tx, uuid, { vm_state: 'error', task_state: null }, { expectTaskState: BUILD_TASK_STATES });
+      await addInstanceFault(tx, uuid, { code: 500, message, details });
+      await finishActionEvent(tx, { uuid, requestId, event, result: 'Error', details: message });
+    })
+    .catch((e) => {
+      if (!(isNovaError(e) && (e.kind === 'NotFound' || e.kind === 'Conflict'))) throw e;
+    });
 }
 
 /** Records the chosen host on the instance and casts the build to it; false if the instance went away. */

@@ -91,9 +91,9 @@ export async function resizeInstance(ctx: ConductorContext, a: { instance_uuid: 
     await moveAllocations(sql, a.migration_uuid, row.uuid);
     ctx.hostStateChanged(back);
     await setMigration(ctx, a.migration_uuid, { status: 'error' });
-    await updateInstance(sql, row.uuid, { task_state: null, new_flavor: null, old_flavor: null }).catch(() => undefined);
     await addInstanceFault(sql, row.uuid, { code: 500, message, details });
     await finishActionEvent(sql, { uuid: row.uuid, requestId: a.request_id, event: RESIZE_EVENT, result: 'Error', details: message });
+    await updateInstance(sql, row.uuid, { task_state: null, new_flavor: null, old_flavor: null }).catch(() => undefined);
   };
   let newFlavor: FlavorSnapshot;
   try {
