@@ -41,6 +41,27 @@ describe('compute image proxy', () => {
     assert.equal((await t.demo.get(`${I}/${seeded.id}/metadata/nokey`)).status, 404);
   });
 
+  it('sets, merges, replaces and deletes image metadata', async () => {
+    const c = await t.demo.post('/image/v2/images', { name: 'meta', disk_format: 'qcow2', container_format: 'bare' });
+    const M = `${I}/${c.body.id}/metadata`;
+    const post = await t.demo.post(M, { metadata: { a: '1', b: '2' } });
+    assert.equal(post.status, 200);
+    assert.deepEqual(post.body.metadata, { a: '1', b: '2' });
+    const key = await t.demo.put(`${M}/a`, { meta: { a: 'x' } });
+    assert.deepEqual(key.body, { meta: { a: 'x' } });
+    assert.equal((await t.demo.put(`${M}/a`, { meta: { b: 'x' } })).status, 400);
+    assert.deepEqual((await t.demo.get(`${M}/a`)).body, { meta: { a: 'x' } });
+    const put = await t.demo.put(M, { metadata: { c: '3' } });
+    assert.deepEqual(put.body.metadata, { c: '3' });
+    assert.equal((await t.demo.delete(`${M}/c`)).status, 204);
+    assert.deepEqual((await t.demo.get(M)).body.metadata, {});
+    assert.equal((await t.demo.delete(`${M}/c`)).status, 404);
+    assert.equal((await t.demo.post(M, { metadata: 'no' })).status, 400);
+    assert.equal((await t.admin.post(`${I}/${seeded.id}/metadata`, { metadata: { x: 'y' } })).status, 200);
+    const demoWrite = await t.demo.post(`${I}/${seeded.id}/metadata`, { metadata: { x: 'z' } });
+    assert.ok(demoWrite.status === 403 || demoWrite.status === 404, String(demoWrite.status));
+  });
+
   it('is gone from 2.36', async () => {
     const r = await t.demo.get(I, { 'openstack-api-version': 'compute 2.36' });
     assert.equal(r.status, 404);

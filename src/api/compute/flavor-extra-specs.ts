@@ -89,6 +89,6 @@ export const mountFlavorExtraSpecs: MountFn = (router, { sql }) => {
     const row = await adminFlavor(sql, req, 'os_compute_api:os-flavor-extra-specs:delete');
     const res = await sql.run('DELETE FROM flavor_extra_specs WHERE flavor_id = ? AND key = ?', [row.id, req.params.key]);
     if (res.changes === 0) throw missingKey(req.params.id, req.params.key);
-    return { status: 202 };
+    return { status: 200 };
   });
 };

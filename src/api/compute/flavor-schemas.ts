@@ -23,7 +23,8 @@ const description = {
 
 const flavorProps = {
   name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^(?![\\s])[\\s\\S]*(?<![\\s])$' },
-  id: { type: ['string', 'null'], minLength: 1, maxLength: 255, pattern: '^(?! )[a-zA-Z0-9. _-]+(?<! )$' },
+  // Numbers are accepted and used as their decimal string, as Nova does.
+  id: { type: ['string', 'number', 'null'], minLength: 1, maxLength: 255, pattern: '^(?! )[a-zA-Z0-9. _-]+(?<! )$' },
   ram: intLike,
   vcpus: intLike,
   disk: intLike,
@@ -66,7 +67,7 @@ export const flavorUpdateV255 = {
 export interface FlavorCreateBody {
   flavor: {
     name: string;
-    id?: string | null;
+    id?: string | number | null;
     ram: number | string;
     vcpus: number | string;
     disk: number | string;

@@ -138,7 +138,7 @@ export const mountFlavors: MountFn = (router, deps) => {
     const body = validate<FlavorCreateBody>(req.mv.atLeast('2.55') ? flavorCreateV255 : flavorCreateV21, req.body);
     const f = body.flavor;
     const name = f.name;
-    let flavorid = f.id ?? null;
+    let flavorid = f.id === undefined || f.id === null ? null : String(f.id);
     if (flavorid === null || flavorid === 'auto') flavorid = uuid();
     const row = {
       flavorid,

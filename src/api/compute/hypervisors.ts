@@ -4,6 +4,7 @@
  * (then ?hypervisor_hostname_pattern= and ?with_servers=); usage fields and /statistics and
  * /uptime go at 2.88, when show and detail gain `uptime`.
  */
+import { loadavg, uptime } from 'node:os';
 import { invalid, notFound } from '../../errors.js';
 import type { ApiRequest } from '../../http/types.js';
 import { ctxOf } from '../../http/types.js';
@@ -27,6 +28,19 @@ function parseCpuInfo(text: string | null): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/**
+ * The host's uptime in the format of the `uptime` command, as Nova's drivers report it. The
+ * all-in-one cloud runs every compute host on this machine, so this machine's figures serve.
+ */
+export function uptimeText(now = new Date(), secs = uptime(), load = loadavg()): string {
+  const hhmmss = now.toISOString().slice(11, 19);
+  const days = Math.floor(secs / 86400);
+  const h = Math.floor((secs % 86400) / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  const up = `${days > 0 ? `${days} day${days === 1 ? '' : 's'}, ` : ''}${h > 0 ? `${String(h).padStart(2)}:${String(m).padStart(2, '0')}` : `${m} min`}`;
+  return ` ${hhmmss} up ${up},  0 users,  load average: ${load.map((x) => x.toFixed(2)).join(', ')}`;
 }
 
 interface ViewOpts {
@@ -77,7 +91,7 @@ function render(deps: ComputeApiDeps, req: ApiRequest, n: Node, usage: NodeUsage
         disabled_reason: svc?.disabled_reason ?? null,
       },
     });
-    if (v288 && opts.uptime) out.uptime = null;
+    if (v288 && opts.uptime) out.uptime = uptimeText();
   }
   if (opts.servers && (usage.servers.length > 0 || req.mv.atLeast('2.75'))) out.servers = usage.servers;
   return out;
@@ -184,7 +198,7 @@ export const mountHypervisors: MountFn = (router, deps) => {
     if (req.mv.atLeast('2.88')) throw gone();
     const n = await findNode(deps, req, req.params.id);
     const usage = (await nodeUsage(deps.sql, [n.row])).get(n.row.uuid)!;
-    return { status: 200, body: { hypervisor: { ...render(deps, req, n, usage, { detail: false }), uptime: null } } };
+    return { status: 200, body: { hypervisor: { ...render(deps, req, n, usage, { detail: false }), uptime: uptimeText() } } };
   });
 
   router.get(`${base}/:pattern/search`, async (req) => {

@@ -1,14 +1,14 @@
 /**
  * Nova's deprecated image proxy (/images, until 2.35; 404 from 2.36): Glance images in the old
  * Compute shape (status ACTIVE/SAVING/..., progress, minDisk, minRam, metadata) through the
- * Image service, acting for the caller. Metadata writes need an ImageApi with `update`.
+ * Image service, acting for the caller (metadata writes through ImageApi.update).
  */
 import { invalid, notFound, notImplemented, overQuota } from '../../errors.js';
 import type { ApiRequest, RequestContext } from '../../http/types.js';
 import { ctxOf } from '../../http/types.js';
 import { validate } from '../../http/validate.js';
 import { requireWriter } from '../policy.js';
-import type { ImageApi, ImageView } from '../../image/service.js';
+import type { ImageView } from '../../image/service.js';
 import { API_PREFIX, links, nextLinks, pageParams, type MountFn } from './common.js';
 import { quotaLimits } from './quota.js';
 
@@ -29,9 +29,6 @@ const STATUS: Record<string, [string, number]> = {
   pending_delete: ['DELETED', 0],
   deactivated: ['ERROR', 0],
 };
-
-/** What metadata writes need; the ImageApi offers it once the Image service exposes updates. */
-type Updatable = ImageApi & { update?: (ctx: RequestContext, id: string, set: Record<string, string>, remove: string[]) => Promise<ImageView> };
 
 function metadataOf(img: ImageView): Record<string, string> {
   return Object.fromEntries(Object.entries(img).filter(([k, v]) => !BASE.has(k) && v !== null && v !== undefined).map(([k, v]) => [k, String(v)]));
@@ -81,7 +78,7 @@ const metaKeySchema = {
 };
 
 export const mountImages: MountFn = (router, deps) => {
-  const images = deps.images as Updatable;
+  const images = deps.images;
   const base = `${API_PREFIX}/images`;
   const gate = (req: ApiRequest) => {
     if (req.mv.atLeast('2.36')) throw notFound('The resource could not be found.');
