@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { getInstance, startAction, updateInstance, type InstanceRow } from '../db/instances.js';
 import { json } from '../db/sql.js';
 import { instancePayload } from '../conductor/payload.js';
-import { rig, settled, lastFault, actionEvents, allocations, uploads, abandoned, type Rig } from '../conductor/test-rig.js';
+import { rig, settled, lastFault, actionEvents, allocations, uploads, abandoned, eventsSettled, type Rig } from '../conductor/test-rig.js';
 import type { ActionArgs } from './rpcapi.js';
 import { statusFromState } from './vm-states.js';
 import { nowIso } from '../util/time.js';
@@ -51,6 +51,7 @@ test('compute: stop, start, hard reboot, pause/unpause, suspend/resume reach the
     assert.deepEqual([status(row), row.power_state], ['SUSPENDED', 7]);
     row = await act(r, uuid, 'resuming', 'resume', (h, a) => c.resumeInstance(h, a));
     assert.deepEqual([status(row), row.power_state], ['ACTIVE', 1]);
+    await eventsSettled(r.sql, uuid);
     const ev = (await actionEvents(r.sql, uuid)).map((e) => `${e.event}:${e.result}`);
     for (const e of ['compute_stop_instance', 'compute_start_instance', 'compute_reboot_instance', 'compute_pause_instance', 'compute_resume_instance'])
       assert.ok(ev.includes(`${e}:Success`), `${e} in ${ev.join(', ')}`);

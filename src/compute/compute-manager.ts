@@ -94,42 +94,42 @@ export class ComputeManager {
     const uuid = a.instance.uuid;
     const event = 'compute_build_and_run_instance';
     return this.locks.run(uuid, async () => {
-      // Event start, the 'spawning' mark and the spawn itself proceed together: the driver
-      // already has the payload, and on a busy host every bus round trip costs latency.
+      // The event start, the 'spawning' mark and the spawn proceed together (the driver already
+      // has the payload): on a busy host every sequential bus round trip costs latency. The
+      // mark only moves 'scheduling' to 'spawning', so arriving late it changes nothing; the
+      // final write accepts either, so the two may land in any order.
       const started = this.conductor.actionEventStart({ uuid, request_id: a.request_id, event, host: this.host }).catch(() => undefined);
-      const marking = this.update(uuid, { task_state: TaskState.SPAWNING, host: this.host, node: a.node }, [TaskState.SCHEDULING, TaskState.SPAWNING]);
-      const spawning = this.driver.spawn({ ...a.instance, task_state: TaskState.SPAWNING, host: this.host, node: a.node });
-      spawning.catch(() => undefined); // handled below, after the mark
+      const marking = this.update(uuid, { task_state: TaskState.SPAWNING }, [TaskState.SCHEDULING]).then(
+        () => true,
+        () => false,
+      );
       try {
-        await marking;
-      } catch (e) {
-        // Deleted, or a delete is on its way here: undo whatever was built.
-        await spawning.catch(() => undefined);
-        await this.driver.destroy(uuid).catch(() => undefined);
-        await started;
-        const message = `Build of instance ${uuid} on ${this.host} abandoned: ${(e as Error).message}`;
-        await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Error', details: message }).catch(() => undefined);
-        return;
-      }
-      try {
-        await spawning;
+        await this.driver.spawn({ ...a.instance, task_state: TaskState.SPAWNING, host: this.host, node: a.node });
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
         this.log.warn(`build of ${uuid} failed on ${this.host}: ${reason}`);
         await this.driver.destroy(uuid).catch((e2) => this.log.warn(`cleanup of ${uuid} failed`, e2));
-        await started;
+        // The mark must have landed before the conductor hands the instance to another host.
+        await Promise.all([marking, started]);
         await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Error', details: reason }).catch(() => undefined);
         await this.conductor.buildFailed({ uuid, request_id: a.request_id, host: this.host, reason, alternates: a.alternates });
         return;
       }
+      const activating = this.update(uuid, { vm_state: VmState.ACTIVE, task_state: null, power_state: PowerState.RUNNING, launched_at: nowIso() }, [
+        TaskState.SCHEDULING,
+        TaskState.SPAWNING,
+      ]);
       await started;
       const finished = this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Success' }).catch(() => undefined);
       try {
-        await this.update(uuid, { vm_state: VmState.ACTIVE, task_state: null, power_state: PowerState.RUNNING, launched_at: nowIso() }, [TaskState.SPAWNING]);
+        await activating;
       } catch (e) {
-        this.log.info(`instance ${uuid} changed during spawn (${(e as Error).message}); leaving it to the pending operation`);
+        // Deleted meanwhile (gone: remove the guest) or a delete is queued behind us (it will).
+        const gone = isNovaError(e) && e.kind === 'NotFound';
+        this.log.info(`instance ${uuid} changed during spawn (${(e as Error).message})${gone ? '; removing its guest' : ''}`);
+        if (gone) await this.driver.destroy(uuid).catch(() => undefined);
       }
-      await finished;
+      await Promise.all([finished, marking]);
     });
   }
 

@@ -119,3 +119,15 @@ export const allocations = (sql: Sql, consumer?: string) =>
     `SELECT consumer_uuid, node_uuid, memory_mb FROM allocations${consumer ? ' WHERE consumer_uuid = ?' : ''}`,
     consumer ? [consumer] : [],
   );
+
+/** Waits until every action event of the instance has finished (events may trail the state, as in Nova). */
+export async function eventsSettled(sql: Sql, uuid: string): Promise<void> {
+  for (const end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 5))) {
+    const open = await sql.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM instance_action_events e JOIN instance_actions a ON a.id = e.action_id WHERE a.instance_uuid = ? AND e.finish_time IS NULL',
+      [uuid],
+    );
+    if (open?.n === 0) return;
+  }
+  throw new Error(`action events of ${uuid} did not finish`);
+}

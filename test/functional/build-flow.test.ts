@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { getInstance, startAction, updateInstance } from '../../src/db/instances.js';
 import { statusFromState } from '../../src/compute/vm-states.js';
 import { instancePayload } from '../../src/conductor/payload.js';
-import { rig, flavor, settled, lastFault as fault, actionEvents as events, allocations } from '../../src/conductor/test-rig.js';
+import { rig, flavor, settled, lastFault as fault, actionEvents as events, allocations, eventsSettled } from '../../src/conductor/test-rig.js';
 
 test('build: an instance goes to ACTIVE on a host with its resources claimed', async () => {
   const r = await rig({ host1: 4096, host2: 4096 });
@@ -22,6 +22,7 @@ test('build: an instance goes to ACTIVE on a host with its resources claimed', a
     assert.ok(row.launched_at);
     assert.deepEqual((await allocations(r.sql, uuid)).map((a) => a.memory_mb), [512]);
     assert.deepEqual(await r.hosts.get(row.host!)!.driver.listInstances(), [uuid]);
+    await eventsSettled(r.sql, uuid);
     const ev = await events(r.sql, uuid);
     assert.deepEqual(ev.map((e) => [e.event, e.result]), [
       ['conductor_schedule_and_build_instances', 'Success'],
@@ -46,6 +47,7 @@ test('build: NoValidHost puts the instance in ERROR with a fault explaining each
     assert.match(f!.details, /host1: not enough memory: needs 4096 MB, free 2048 MB/);
     assert.match(f!.details, /host2: not enough memory: needs 4096 MB, free 1024 MB/);
     assert.deepEqual(await allocations(r.sql), []);
+    await eventsSettled(r.sql, uuid);
     assert.deepEqual((await events(r.sql, uuid)).map((e) => [e.event, e.result]), [['conductor_schedule_and_build_instances', 'Error']]);
   } finally {
     await r.close();
@@ -62,6 +64,7 @@ test('build: a failing host reschedules to an alternate and frees its claim', as
     assert.equal(row.host, 'host2');
     const allocs = await allocations(r.sql);
     assert.equal(allocs.length, 1, 'only the alternate holds a claim');
+    await eventsSettled(r.sql, uuid);
     const ev = await events(r.sql, uuid);
     assert.deepEqual(
       ev.filter((e) => e.event === 'compute_build_and_run_instance').map((e) => [e.host, e.result]),
@@ -103,6 +106,7 @@ test('delete: the guest is destroyed, the row soft-deleted and the allocation fr
     assert.ok(gone.deleted_at && gone.terminated_at);
     assert.deepEqual(await allocations(r.sql), []);
     assert.deepEqual(await r.hosts.get('host1')!.driver.listInstances(), []);
+    await eventsSettled(r.sql, uuid);
     const act = await r.sql.get<{ finish_time: string | null }>("SELECT finish_time FROM instance_actions WHERE request_id = 'req-del'");
     assert.ok(act?.finish_time, 'the delete action is finished');
   } finally {
