@@ -53,6 +53,7 @@ describe('keypairs', () => {
     assert.match(x.body.keypair.fingerprint, /^([0-9a-f]{2}:){19}[0-9a-f]{2}$/);
     const v292 = await t.demo.post(K, { keypair: { name: 'needs-key' } }, mv('2.92'));
     assert.equal(v292.status, 400);
+    assert.match(v292.body.badRequest.message, /'public_key' is a required property.*ssh-keygen.*--public-key.*2\.91/);
   });
 
   it('rejects invalid keys and names with 400', async () => {

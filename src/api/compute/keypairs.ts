@@ -148,6 +148,14 @@ export const mountKeypairs: MountFn = (router, { sql }) => {
   router.post(base, async (req) => {
     const ctx = ctxOf(req);
     requireWriter(ctx, 'os_compute_api:os-keypairs:create');
+    const body = req.body as { keypair?: Record<string, unknown> } | undefined;
+    // Nova's bare "'public_key' is a required property" leaves users stuck; say what to do.
+    if (req.mv.atLeast('2.92') && body?.keypair && typeof body.keypair === 'object' && body.keypair.public_key === undefined)
+      throw invalid(
+        "'public_key' is a required property: from microversion 2.92 the server no longer generates key pairs. " +
+          'Generate one locally (ssh-keygen -t ed25519 -f KEYFILE) and import it (openstack keypair create --public-key KEYFILE.pub NAME), ' +
+          'or request microversion 2.91 or lower.',
+      );
     const { keypair: kp } = validate<{ keypair: { name: string; public_key?: string; type?: string; user_id?: string } }>(schemaFor(req.mv), req.body);
     const userId = targetUser(req, ctx, 'os_compute_api:os-keypairs:create', kp.user_id ?? ctx.userId);
     const type = kp.type ?? 'ssh';
