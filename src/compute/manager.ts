@@ -1,6 +1,7 @@
 /**
  * The compute service of one host (topic `compute.<host>`). On start: driver.init, a resource
- * report (so the scheduler sees the host at once), then two staggered periodic tasks on
+ * report (so the scheduler sees the host at once), recovery of operations a restart
+ * interrupted (recover.ts), then two staggered periodic tasks on
  * one timer each (never per instance): resource report + heartbeat every reportIntervalSec,
  * power-state sync every powerSyncIntervalSec. Reaches the DB only through the conductor.
  */
@@ -13,6 +14,7 @@ import { logger } from '../util/log.js';
 import type { ComputeDriver } from '../virt/driver.js';
 import { ComputeManager } from './compute-manager.js';
 import { syncPowerStates } from './power-sync.js';
+import { recoverInterrupted } from './recover.js';
 import { computeTopic } from './rpcapi.js';
 
 export interface ComputeService {
@@ -49,6 +51,7 @@ export async function startCompute(deps: { bus: Bus; host: string; driver: Compu
   await driver.init(host);
   const report = async () => conductor.computeNodeUpdate({ host, resources: await driver.availableResources() });
   await report();
+  await recoverInterrupted({ host, driver, conductor, log });
   const sync = () => syncPowerStates({ host, driver, conductor, locks: m.locks, log });
 
   const handlers: Record<string, (a: any) => Promise<unknown>> = {

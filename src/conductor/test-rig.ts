@@ -50,6 +50,8 @@ export interface Rig {
   hosts: Map<string, { svc: ComputeService; driver: FakeDriver }>;
   boot(f?: FlavorSnapshot): Promise<string>;
   waitState(uuid: string, ok: (r: InstanceRow) => boolean, what: string): Promise<InstanceRow>;
+  /** Stops the compute service of host and starts a new one on the same driver (a restart). */
+  restartHost(host: string, compute?: Partial<Config['compute']>): Promise<ComputeService>;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,14 @@ export async function rig(hostMem: Record<string, number>, over: { failingHosts?
         await new Promise((r) => setTimeout(r, 5));
       }
       throw new Error(`timed out waiting for ${what}; last: vm_state ${last?.vm_state} task_state ${last?.task_state}`);
+    },
+    async restartHost(host, compute = {}) {
+      const h = hosts.get(host)!;
+      await h.svc.stop();
+      const svc = await startCompute({ bus, host, driver: h.driver, images, config: { ...config.compute, ...compute } });
+      h.svc = svc;
+      stops.push(svc.stop);
+      return svc;
     },
     async close() {
       for (const s of stops.reverse()) await s();

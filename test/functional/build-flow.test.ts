@@ -135,3 +135,39 @@ test('power sync: a guest that powered off by itself becomes SHUTOFF; a vanished
     await r.close();
   }
 });
+
+test('power sync runs on its own timer', async () => {
+  const r = await rig({ host1: 4096 });
+  try {
+    const uuid = await r.boot();
+    await r.waitState(uuid, settled, 'ACTIVE');
+    await r.restartHost('host1', { powerSyncIntervalSec: 0.1 });
+    r.hosts.get('host1')!.driver.simulatePowerOff(uuid);
+    const row = await r.waitState(uuid, (x) => x.vm_state === 'stopped', 'SHUTOFF by the periodic sync');
+    assert.equal(statusFromState(row.vm_state, row.task_state), 'SHUTOFF');
+  } finally {
+    await r.close();
+  }
+});
+
+test('restart: an interrupted build ends in ERROR with a fault, an interrupted stop is cleared, an interrupted delete completes', async () => {
+  const r = await rig({ host1: 4096 });
+  try {
+    const [a, b, c] = [await r.boot(), await r.boot(), await r.boot()];
+    for (const u of [a, b, c]) await r.waitState(u, settled, 'ACTIVE');
+    await updateInstance(r.sql, a, { vm_state: 'building', task_state: 'spawning' });
+    await updateInstance(r.sql, b, { task_state: 'powering-off' });
+    await updateInstance(r.sql, c, { task_state: 'deleting' });
+    await r.restartHost('host1');
+    const ra = await getInstance(r.sql, a);
+    assert.equal(statusFromState(ra.vm_state, ra.task_state), 'ERROR');
+    assert.match((await fault(r.sql, a))!.message, /interrupted because compute host host1 restarted/);
+    const rb = await getInstance(r.sql, b);
+    assert.equal(rb.task_state, null);
+    const rc = await getInstance(r.sql, c, { readDeleted: true });
+    assert.notEqual(rc.deleted, 0);
+    assert.deepEqual(await allocations(r.sql, c), []);
+  } finally {
+    await r.close();
+  }
+});
