@@ -1,5 +1,6 @@
 /** Routes of images, their tags, data and actions (`/v2/images...`). */
-import { NovaError } from '../errors.js';
+import { NovaError, methodNotAllowed } from '../errors.js';
+import { imageNotFound } from './access.js';
 import type { Router } from '../http/router.js';
 import { ctxOf, type ApiRequest } from '../http/types.js';
 import type { Images } from './images.js';
@@ -25,9 +26,16 @@ function pageLinks(req: ApiRequest, nextMarker: string | null): { first: string;
 
 export function mountImages(router: Router, images: Images): void {
   router.get('/v2/images', async (req) => {
+    if (req.path.endsWith('/')) throw imageNotFound('');
     const page = await listImages(images.sql, ctxOf(req), queryParams(req.query));
     const links = pageLinks(req, page.nextMarker);
     return { status: 200, body: { images: page.images.map(imageView), ...links, schema: '/v2/schemas/images' } };
+  });
+
+  // `DELETE /v2/images/` (an empty id) is a 404 as in Glance; the collection itself has no DELETE.
+  router.delete('/v2/images', async (req) => {
+    if (req.path.endsWith('/')) throw imageNotFound('');
+    throw methodNotAllowed();
   });
 
   router.post('/v2/images', async (req) => {
@@ -42,7 +50,7 @@ export function mountImages(router: Router, images: Images): void {
     async (req) => {
       if (!PATCH_TYPES.includes(mediaType(req)))
         throw unsupported(`Unsupported Content-Type for PATCH: use ${PATCH_TYPES[0]}.`);
-      const ops = parsePatch(req.body);
+      const ops = parsePatch(req.body, mediaType(req));
       return { status: 200, body: imageView(await images.update(ctxOf(req), req.params.id, ops)) };
     },
     { jsonTypes: PATCH_TYPES },

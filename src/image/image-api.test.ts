@@ -342,3 +342,44 @@ describe('image metadata for the Compute API', () => {
     assert.deepEqual(await names({ min_disk: '10' }), ['r-big']);
   });
 });
+
+describe('Glance compatibility details', () => {
+  test('the v2.0 (draft 4) patch dialect, whose add refuses present attributes', async () => {
+    const V20 = { 'content-type': 'application/openstack-images-v2.0-json-patch' };
+    const img = await create('demo', { name: 'd4', foo: 'a' });
+    const r = await fx.call('demo', 'PATCH', `/v2/images/${img.id}`, { body: [{ replace: '/name', value: 'd4b' }, { add: '/bar', value: 'b' }], headers: V20 });
+    assert.equal(r.status, 200);
+    const v: any = await r.json();
+    assert.equal(v.name, 'd4b');
+    assert.equal(v.bar, 'b');
+    assert.equal((await fx.call('demo', 'PATCH', `/v2/images/${img.id}`, { body: [{ add: '/foo', value: 'c' }], headers: V20 })).status, 409);
+    assert.equal((await fx.call('demo', 'PATCH', `/v2/images/${img.id}`, { body: [{ add: '/x', remove: '/y', value: 'c' }], headers: V20 })).status, 400);
+  });
+
+  test('owners deactivate and reactivate; only admins download deactivated data', async () => {
+    const img = await create('demo', { name: 'deact', disk_format: 'raw', container_format: 'bare' });
+    assert.equal((await fx.call('demo', 'POST', `/v2/images/${img.id}/actions/deactivate`)).status, 403);
+    await fx.call('demo', 'PUT', `/v2/images/${img.id}/file`, { body: 'data', headers: OCTET });
+    assert.equal((await fx.call('demo', 'POST', `/v2/images/${img.id}/actions/deactivate`)).status, 204);
+    assert.equal((await fx.call('demo', 'GET', `/v2/images/${img.id}/file`)).status, 403);
+    assert.equal((await fx.call('admin', 'GET', `/v2/images/${img.id}/file`)).status, 200);
+    assert.equal((await fx.call('demo', 'POST', `/v2/images/${img.id}/actions/reactivate`)).status, 204);
+    assert.equal((await fx.call('demo', 'GET', `/v2/images/${img.id}/file`)).status, 200);
+  });
+
+  test('an empty image id is a 404; DELETE on the collection a 405', async () => {
+    assert.equal((await fx.call('demo', 'GET', '/v2/images/')).status, 404);
+    assert.equal((await fx.call('demo', 'DELETE', '/v2/images/')).status, 404);
+    assert.equal((await fx.call('demo', 'DELETE', '/v2/images')).status, 405);
+  });
+
+  test('exact size filter', async () => {
+    const img = await create('alt', { name: 'sized', disk_format: 'raw', container_format: 'bare' });
+    await fx.call('alt', 'PUT', `/v2/images/${img.id}/file`, { body: 'x'.repeat(12345), headers: OCTET });
+    const r: any = await (await fx.call('alt', 'GET', '/v2/images?size=12345')).json();
+    assert.deepEqual(
+      r.images.map((i: any) => i.id),
+      [img.id],
+    );
+  });
+});

@@ -236,10 +236,10 @@ export class Images {
     return { image: r, data: this.store.read(r.file_path) };
   }
 
-  /** Admin only: active <-> deactivated. Idempotent in the target state. */
+  /** Owner or admin: active <-> deactivated (only admins download deactivated data). Idempotent in the target state. */
   async setActive(ctx: RequestContext, id: string, active: boolean): Promise<void> {
     const r = await visibleImage(this.sql, ctx, id);
-    if (!ctx.isAdmin) throw notAuthorized(active ? 'reactivate' : 'deactivate');
+    requireOwner(ctx, r, active ? 'reactivate' : 'deactivate');
     const from = active ? 'deactivated' : 'active';
     const to = active ? 'active' : 'deactivated';
     if (r.status === to) return;

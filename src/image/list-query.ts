@@ -179,7 +179,7 @@ function filterClauses(q: QueryParams, w: Where): void {
       else add(`images.${k} IN ${inList(list.length)}`, list);
     } else if (k === 'protected' || k === 'os_hidden') {
       add(`images.${k} = ?`, [parseBool(k, v) ? 1 : 0]);
-    } else if (k === 'min_disk' || k === 'min_ram') {
+    } else if (k === 'min_disk' || k === 'min_ram' || k === 'size' || k === 'virtual_size') {
       if (!/^\d+$/.test(v)) throw invalid(`Invalid value '${v}' for '${k}' filter: it must be a non-negative integer.`);
       add(`images.${k} = ?`, [Number(v)]);
     } else if (k === 'created_at' || k === 'updated_at') {
