@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT, startCloudProcess, type CloudProcess, type Entry } from '../test/helpers/process.js';
 import { memoryOf, type Memory } from './lib/memory.js';
@@ -99,6 +100,7 @@ async function run(): Promise<number> {
   let image = s.endpoint('image');
   if (!/\/v2$/.test(image)) image += '/v2';
 
+  const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
   await sleep(2000); // let start-up work (first resource reports) settle before measuring idle
   const memIdle = memoryOf(cloud.pid);
   log(`idle: RSS ${memIdle.rssMiB} MiB, PSS ${memIdle.pssMiB} MiB`);
@@ -135,6 +137,9 @@ async function run(): Promise<number> {
     poll_interval_s: opts.pollInterval,
     microversion: a.microversion,
     node: process.version,
+    cpus: cpus().length,
+    // The machine's load average (1, 5, 15 min) before and after: other work on the machine skews every figure.
+    load_avg: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) },
     memory: { idle: memIdle, after_create: memLoaded, after_delete: memAfter },
     create,
     list,
@@ -144,6 +149,8 @@ async function run(): Promise<number> {
     targets: TARGETS,
   };
   printTable(result.create, list, del, memIdle, memLoaded, memAfter);
+  console.log(`load average before ${loadBefore.join(' ')}, after ${result.load_avg.after.join(' ')} (${cpus().length} CPUs)`);
+  if (create.slowest.length) console.log(`slowest: ${create.slowest.map((x) => `${x.id} ${x.latency_s} s on ${x.host}`).join('; ')}`);
   console.log(JSON.stringify(result));
   return create.active === opts.servers && del.remaining === 0 ? 0 : 1;
 }

@@ -51,6 +51,8 @@ export interface CreateResult {
   polls: number;
   poll_latency_s: Summary;
   errors: string[];
+  /** The five slowest servers (create -> ACTIVE), with the host they landed on. */
+  slowest: { id: string; latency_s: number; host: string | null }[];
 }
 
 export async function createPhase(
@@ -66,6 +68,7 @@ export async function createPhase(
   let sinceQ = since(first.headers);
   const active = new Map<string, number>();
   const failed = new Map<string, number>();
+  const hostOf = new Map<string, string | null>();
   const pollLat: number[] = [];
   let polls = 0;
   let posting = true;
@@ -95,14 +98,19 @@ export async function createPhase(
     }
     sinceQ = since(r.headers);
     for (const srv of r.body.servers) {
-      if (srv.status === 'ACTIVE' && !active.has(srv.id)) active.set(srv.id, t);
+      if (srv.status === 'ACTIVE' && !active.has(srv.id)) {
+        active.set(srv.id, t);
+        hostOf.set(srv.id, srv['OS-EXT-SRV-ATTR:host'] ?? null);
+      }
       else if (srv.status === 'ERROR' && !failed.has(srv.id)) failed.set(srv.id, t);
     }
     const pending = [...created.keys()].filter((id) => !active.has(id) && !failed.has(id));
     if (!posting && pending.length === 0) break;
   }
   await posts;
-  const lat = [...created].filter(([id]) => active.has(id)).map(([id, t0]) => active.get(id)! - t0);
+  const perServer = [...created].filter(([id]) => active.has(id)).map(([id, t0]) => ({ id, latency_s: round(active.get(id)! - t0), host: hostOf.get(id) ?? null }));
+  const lat = perServer.map((x) => x.latency_s);
+  const slowest = perServer.sort((a, b) => b.latency_s - a.latency_s).slice(0, 5);
   const mine = [...created.keys()];
   const tLast = Math.max(...mine.map((id) => active.get(id) ?? 0), 0) || now();
   const wall = tLast - tStart;
@@ -123,6 +131,7 @@ export async function createPhase(
       polls,
       poll_latency_s: summary(pollLat),
       errors: errors.slice(0, 10),
+      slowest,
     },
   };
 }
