@@ -18,6 +18,8 @@ export interface Selection {
   host: string;
   node: string;
   node_uuid: string;
+  /** The host's availability zone (recorded on instances that did not ask for one). */
+  availability_zone?: string;
 }
 
 export interface ActionArgs {

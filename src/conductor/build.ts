@@ -24,6 +24,7 @@ import { requestSpec } from './request-spec.js';
 const log = logger('conductor');
 export const SCHEDULE_EVENT = 'conductor_schedule_and_build_instances';
 const FAILURES_KEY = 'build_failures';
+const ZONE_FROM_HOST_KEY = 'availability_zone_from_host';
 const BUILD_TASK_STATES = ['scheduling', 'block_device_mapping', 'networking', 'spawning', null];
 
 interface Attempt {
@@ -56,6 +57,14 @@ export async function failInstance(ctx: ConductorContext, uuid: string, requestI
     });
 }
 
+/** The zone to record: the requested one, else the host's (remembered as such for reschedules). */
+function zoneOf(row: InstanceRow, sel: Selection, sys: Record<string, string>): string | null {
+  if (row.availability_zone && !sys[ZONE_FROM_HOST_KEY]) return row.availability_zone;
+  if (!sel.availability_zone) return row.availability_zone;
+  sys[ZONE_FROM_HOST_KEY] = '1';
+  return sel.availability_zone;
+}
+
 /** Records the chosen host on the instance and casts the build to it; false if the instance went away. */
 async function dispatch(ctx: ConductorContext, row: InstanceRow, sel: Selection, alternates: Selection[], requestId: string, sys: Record<string, string>): Promise<boolean> {
   let updated: InstanceRow;
@@ -63,7 +72,16 @@ async function dispatch(ctx: ConductorContext, row: InstanceRow, sel: Selection,
     updated = await updateInstance(
       ctx.sql,
       row.uuid,
-      { host: sel.host, node: sel.node, launched_on: sel.host, vm_state: 'building', task_state: 'scheduling', system_metadata: JSON.stringify(sys) },
+      {
+        host: sel.host,
+        node: sel.node,
+        launched_on: sel.host,
+        // As Nova: an instance that asked for no zone is in its host's zone from now on.
+        availability_zone: zoneOf(row, sel, sys),
+        vm_state: 'building',
+        task_state: 'scheduling',
+        system_metadata: JSON.stringify(sys),
+      },
       { expectTaskState: BUILD_TASK_STATES, expectVmState: ['building'] },
     );
   } catch (e) {

@@ -103,4 +103,4 @@ export class Scheduler {
   }
 }
 
-const selection = (h: HostState): Selection => ({ host: h.host, node: h.node, node_uuid: h.node_uuid });
+const selection = (h: HostState): Selection => ({ host: h.host, node: h.node, node_uuid: h.node_uuid, availability_zone: h.availability_zone });

@@ -20,6 +20,7 @@ test('build: an instance goes to ACTIVE on a host with its resources claimed', a
     assert.ok(row.host && r.hosts.has(row.host));
     assert.equal(row.node, row.host);
     assert.ok(row.launched_at);
+    assert.equal(row.availability_zone, 'nova', "the host's zone is recorded");
     assert.deepEqual((await allocations(r.sql, uuid)).map((a) => a.memory_mb), [512]);
     assert.deepEqual(await r.hosts.get(row.host!)!.driver.listInstances(), [uuid]);
     await eventsSettled(r.sql, uuid);
