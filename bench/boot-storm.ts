@@ -137,6 +137,7 @@ async function run(): Promise<number> {
     poll_interval_s: opts.pollInterval,
     microversion: a.microversion,
     node: process.version,
+    commit: gitDescribe(),
     cpus: cpus().length,
     // The machine's load average (1, 5, 15 min) before and after: other work on the machine skews every figure.
     load_avg: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) },
@@ -153,6 +154,14 @@ async function run(): Promise<number> {
   if (create.slowest.length) console.log(`slowest: ${create.slowest.map((x) => `${x.id} ${x.latency_s} s on ${x.host}`).join('; ')}`);
   console.log(JSON.stringify(result));
   return create.active === opts.servers && del.remaining === 0 ? 0 : 1;
+}
+
+/** HEAD's short hash, with `+dirty` when the working tree has changes to tracked files under src/. */
+function gitDescribe(): string {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (head.status !== 0) return 'unknown';
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return head.stdout.trim() + (dirty.stdout.trim() ? '+dirty' : '');
 }
 
 function printTable(
