@@ -383,3 +383,10 @@ describe('Glance compatibility details', () => {
     );
   });
 });
+
+test('metadata definitions: the dashboard finds an empty catalog', async () => {
+  const r: any = await (await fx.call('demo', 'GET', '/v2/metadefs/namespaces?resource_types=OS%3A%3AGlance%3A%3AImage&limit=10')).json();
+  assert.deepEqual(r.namespaces, []);
+  const s: any = await (await fx.call('demo', 'GET', '/v2/schemas/metadefs/namespace')).json();
+  assert.equal(s.name, 'namespace');
+});

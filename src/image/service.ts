@@ -9,6 +9,7 @@ import type { RequestContext } from '../http/types.js';
 import { mountImages } from './api-images.js';
 import { mountMembers } from './api-members.js';
 import { mountMeta } from './api-meta.js';
+import { mountMetadefs } from './api-metadefs.js';
 import type { ImageClient } from './client.js';
 import { Images } from './images.js';
 import { inProcessClient } from './in-process-client.js';
@@ -79,6 +80,7 @@ export function createImageService(deps: { sql: Sql; dataDir: string }): ImageSe
   mountMeta(router);
   mountImages(router, images);
   mountMembers(router, members);
+  mountMetadefs(router);
 
   const api: ImageApi = {
     show: async (ctx, id) => imageView(await images.show(ctx, id)),
