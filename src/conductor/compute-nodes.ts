@@ -28,7 +28,12 @@ export async function upsertComputeNode(sql: Sql, host: string, r: HostResources
     );
     return { node_uuid: id, changed: true };
   }
-  const changed = cur.host !== host || cur.vcpus !== r.vcpus || cur.memory_mb !== r.memory_mb || cur.local_gb !== r.local_gb || cur.service_id !== svc.id;
+  const changed =
+    cur.host !== host ||
+    Number(cur.vcpus) !== r.vcpus ||
+    Number(cur.memory_mb) !== r.memory_mb ||
+    Number(cur.local_gb) !== r.local_gb ||
+    Number(cur.service_id) !== svc.id;
   await sql.run(
     `UPDATE compute_nodes SET service_id = ?, host = ?, hypervisor_type = ?, hypervisor_version = ?, host_ip = ?, cpu_info = ?,
        vcpus = ?, memory_mb = ?, local_gb = ?, updated_at = ? WHERE uuid = ?`,

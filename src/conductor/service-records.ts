@@ -26,10 +26,11 @@ export async function serviceHeartbeat(sql: Sql, host: string, binary: string): 
     [now, now, host, binary],
   );
   if (r.changes === 0) {
+    // Two first heartbeats may race: UNIQUE (host, binary, deleted) keeps one row.
     await sql.run(
       `INSERT INTO services (uuid, host, binary, topic, report_count, last_seen_up, created_at, updated_at)
-       SELECT ?, ?, ?, ?, 1, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM services WHERE host = ? AND binary = ? AND deleted = 0)`,
-      [uuid(), host, binary, TOPICS[binary] ?? binary, now, now, now, host, binary],
+       VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [uuid(), host, binary, TOPICS[binary] ?? binary, now, now, now],
     );
   }
   const row = await sql.get<{ id: number; disabled: number; forced_down: number }>(
