@@ -13,7 +13,7 @@ import { nowIso } from '../util/time.js';
 import { notAuthorized, requireOwner, requireWriter, visibleImage } from './access.js';
 import { BASE_ATTRS, PROPERTY_QUOTA, TAG_QUOTA, type ImageRecord, type MutableFields } from './model.js';
 import { applyPatch, checkWritable, type Draft, type PatchOp } from './patch.js';
-import { idTaken, insertImage, markDeleted, saveProperties, saveTags, updateImage } from './repo.js';
+import { addTagRow, countTags, idTaken, insertImage, markDeleted, removeTagRow, saveProperties, saveTags, updateImage } from './repo.js';
 import { imageWriteSchema } from './schemas.js';
 import type { ImageStore, StoredData } from './store.js';
 import { virtualSize } from './virtual-size.js';
@@ -150,24 +150,18 @@ export class Images {
     const r = await visibleImage(this.sql, ctx, id);
     requireOwner(ctx, r, 'modify_image');
     if (tag.length > 255) throw invalid(`Provided object does not match schema 'image': '${tag}' is too long`);
-    if (r.tags.includes(tag)) return;
-    if (r.tags.length >= TAG_QUOTA) throw tooLarge(`Maximum number of tags exceeded: an image may have at most ${TAG_QUOTA} tags.`);
     await this.sql.tx(async (tx) => {
-      await saveTags(tx, id, [...r.tags, tag]);
-      await updateImage(tx, id, { updated_at: nowIso() });
+      if ((await countTags(tx, id)) >= TAG_QUOTA && !r.tags.includes(tag))
+        throw tooLarge(`Maximum number of tags exceeded: an image may have at most ${TAG_QUOTA} tags.`);
+      if (await addTagRow(tx, id, tag)) await updateImage(tx, id, { updated_at: nowIso() });
     });
   }
 
   async removeTag(ctx: RequestContext, id: string, tag: string): Promise<void> {
     const r = await visibleImage(this.sql, ctx, id);
     requireOwner(ctx, r, 'modify_image');
-    if (!r.tags.includes(tag)) throw notFound(`Tag ${tag} not found on image ${id}.`);
     await this.sql.tx(async (tx) => {
-      await saveTags(
-        tx,
-        id,
-        r.tags.filter((t) => t !== tag),
-      );
+      if (!(await removeTagRow(tx, id, tag))) throw notFound(`Tag ${tag} not found on image ${id}.`);
       await updateImage(tx, id, { updated_at: nowIso() });
     });
   }

@@ -41,9 +41,10 @@ export function inProcessClient(sql: Sql, images: Images): ImageClient {
       const r = await live(id);
       await images.receive(r, (store) => store.adopt(id, path), format);
     },
+    // Only an image that never became active is abandoned; active ones (and gone ones) are left as they are.
     async abandon(id) {
       const r = await findImage(sql, id);
-      if (!r) return;
+      if (!r || r.status === 'active' || r.status === 'deactivated') return;
       await markDeleted(sql, id, nowIso());
       await images.store.remove(r.file_path);
     },

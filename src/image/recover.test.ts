@@ -6,7 +6,7 @@ import { recoverUploads } from './recover.js';
 import { ImageStore } from './store.js';
 import { startImageFixture, testContext } from './testing.js';
 
-test('interrupted uploads: stale ones are queued again and their temp files removed; live ones are left', async () => {
+test('interrupted uploads: stale ones are queued again and their temp files removed; live ones are left; leaked data files go', async () => {
   const fx = await startImageFixture();
   try {
     const ctx = testContext('demo');
@@ -19,9 +19,14 @@ test('interrupted uploads: stale ones are queued again and their temp files remo
     const staleTmp = join(dir, `.tmp-${stale.id}-0123456789ab`);
     const liveTmp = join(dir, `.tmp-${live.id}-ba9876543210`);
     writeFileSync(staleTmp, 'half');
+    const leaked = join(dir, 'b0b0b0b0-0000-4000-8000-000000000000');
+    writeFileSync(leaked, 'data of an image the DB does not know');
+    const fresh = join(dir, 'c0c0c0c0-0000-4000-8000-000000000000');
+    writeFileSync(fresh, 'being written by another process, its row not yet recorded');
     writeFileSync(liveTmp, 'half');
     const old = new Date(Date.now() - 3600_000);
     utimesSync(staleTmp, old, old);
+    utimesSync(leaked, old, old);
 
     await recoverUploads(fx.sql, new ImageStore(dir));
     const status = async (id: string) => (await fx.service.api.show(ctx, id)).status;
@@ -30,6 +35,8 @@ test('interrupted uploads: stale ones are queued again and their temp files remo
     assert.equal(await status(live.id), 'saving');
     assert.ok(!existsSync(staleTmp));
     assert.ok(existsSync(liveTmp));
+    assert.ok(!existsSync(leaked));
+    assert.ok(existsSync(fresh));
   } finally {
     await fx.close();
   }

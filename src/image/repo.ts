@@ -167,6 +167,23 @@ export async function saveTags(tx: Sql, id: string, tags: string[]): Promise<voi
   for (const tag of new Set(tags)) await tx.run('INSERT INTO image_tags (image_id, tag) VALUES (?, ?)', [id, tag]);
 }
 
+/** Adds one tag; false when the image already has it. */
+export async function addTagRow(tx: Sql, id: string, tag: string): Promise<boolean> {
+  if (await tx.get('SELECT 1 AS x FROM image_tags WHERE image_id = ? AND tag = ?', [id, tag])) return false;
+  await tx.run('INSERT INTO image_tags (image_id, tag) VALUES (?, ?)', [id, tag]);
+  return true;
+}
+
+/** Removes one tag; false when the image does not have it. */
+export async function removeTagRow(tx: Sql, id: string, tag: string): Promise<boolean> {
+  return (await tx.run('DELETE FROM image_tags WHERE image_id = ? AND tag = ?', [id, tag])).changes > 0;
+}
+
+export async function countTags(tx: Sql, id: string): Promise<number> {
+  const r = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM image_tags WHERE image_id = ?', [id]);
+  return Number(r?.n ?? 0);
+}
+
 /** Marks an image deleted (kept as a row so its id is never reused). False when already gone. */
 export async function markDeleted(sql: Sql, id: string, now: string): Promise<boolean> {
   const r = await sql.run(

@@ -123,6 +123,17 @@ export class ImageStore {
     return out;
   }
 
+  /** The data files in the store (not counting temporary files), by image id. */
+  async stored(): Promise<{ imageId: string; mtimeMs: number }[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const out: { imageId: string; mtimeMs: number }[] = [];
+    for (const name of names.filter((n) => !n.startsWith('.'))) {
+      const st = await stat(join(this.dir, name)).catch(() => undefined);
+      if (st) out.push({ imageId: name, mtimeMs: st.mtimeMs });
+    }
+    return out;
+  }
+
   /** A stream of the stored file. */
   read(path: string): Readable {
     return createReadStream(path);
