@@ -19,6 +19,8 @@ import { mountHypervisors } from './hypervisors.js';
 import { mountAvailabilityZones } from './availability-zones.js';
 import { mountExtensions } from './extensions.js';
 import { mountImages } from './images.js';
+import { mountAggregates } from './aggregates.js';
+import { mountServerGroups } from './server-groups.js';
 
 export type { ComputeApiDeps };
 
@@ -44,5 +46,7 @@ export function createComputeApi(deps: ComputeApiDeps): Router {
   mountAvailabilityZones(router, deps);
   mountExtensions(router, deps);
   mountImages(router, deps);
+  mountAggregates(router, deps);
+  mountServerGroups(router, deps);
   return router;
 }

@@ -32,8 +32,9 @@ describe('quota engine', () => {
   });
 
   it('counts project usage and per-user usage with key pairs', async () => {
-    assert.deepEqual(await quotaUsage(sql, 'p1'), { instances: 2, cores: 6, ram: 3072 });
-    assert.deepEqual(await quotaUsage(sql, 'p1', 'alice'), { instances: 1, cores: 2, ram: 1024, key_pairs: 1 });
+    await sql.run("INSERT INTO server_groups (uuid, name, project_id, user_id, policy, created_at) VALUES ('g1', 'g', 'p1', 'bob', 'affinity', 'now')");
+    assert.deepEqual(await quotaUsage(sql, 'p1'), { instances: 2, cores: 6, ram: 3072, server_groups: 1 });
+    assert.deepEqual(await quotaUsage(sql, 'p1', 'alice'), { instances: 1, cores: 2, ram: 1024, key_pairs: 1, server_groups: 0 });
   });
 
   it('checks the project limit, and the user limit when a user is given', async () => {

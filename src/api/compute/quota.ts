@@ -57,9 +57,10 @@ export async function quotaLimits(sql: Sql, projectId: string, userId?: string):
 }
 
 /**
- * Usage of the counted resources, from live instances and key pairs. Without userId: the
- * project's instances, cores and ram. With userId: that user's instances, cores and ram in the
- * project, and their key pairs (key pairs are always counted per user).
+ * Usage of the counted resources, from live instances, key pairs and server groups. Without
+ * userId: the project's instances, cores, ram and server groups. With userId: that user's
+ * instances, cores, ram and server groups in the project, and their key pairs (key pairs are
+ * always counted per user).
  */
 export async function quotaUsage(sql: Sql, projectId: string, userId?: string): Promise<Record<string, number>> {
   const i = userId
@@ -73,7 +74,16 @@ export async function quotaUsage(sql: Sql, projectId: string, userId?: string): 
       );
   const out: Record<string, number> = { instances: Number(i?.n ?? 0), cores: Number(i?.cores ?? 0), ram: Number(i?.ram ?? 0) };
   if (userId) out.key_pairs = await keyPairCount(sql, userId);
+  out.server_groups = await serverGroupCount(sql, projectId, userId);
   return out;
+}
+
+/** Live server groups of a project (of one user in it, with userId), as Nova counts them. */
+export async function serverGroupCount(sql: Sql, projectId: string, userId?: string): Promise<number> {
+  const g = userId
+    ? await sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM server_groups WHERE project_id = ? AND user_id = ? AND deleted = 0', [projectId, userId])
+    : await sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM server_groups WHERE project_id = ? AND deleted = 0', [projectId]);
+  return Number(g?.n ?? 0);
 }
 
 export async function keyPairCount(sql: Sql, userId: string): Promise<number> {

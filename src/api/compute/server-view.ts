@@ -12,6 +12,7 @@ import { statusFromState } from '../../compute/vm-states.js';
 import { apiTime } from '../../util/time.js';
 import type { FlavorSnapshot } from '../../objects/flavor.js';
 import { links } from './common.js';
+import { groupsOfInstances } from './server-group-store.js';
 
 /** Which variant of the view: full show, a detail list item, or the pre-2.75 update/rebuild body. */
 export type ViewMode = 'show' | 'detail' | 'brief';
@@ -43,6 +44,8 @@ interface Related {
   tags: Map<string, string[]>;
   faults: Map<string, { code: number; message: string; details: string; created_at: string }>;
   hostStatus: Map<string, string>;
+  /** Server groups of each instance (show from 2.71). */
+  groups?: Map<string, string[]>;
 }
 
 async function loadRelated(sql: Sql, req: ApiRequest, rows: InstanceRow[], mode: ViewMode): Promise<Related> {
@@ -87,6 +90,7 @@ async function loadRelated(sql: Sql, req: ApiRequest, rows: InstanceRow[], mode:
       }
     }
   }
+  if (mode === 'show' && req.mv.atLeast('2.71')) out.groups = await groupsOfInstances(sql, uuids);
   return out;
 }
 
@@ -177,7 +181,7 @@ function renderOne(req: ApiRequest, row: InstanceRow, rel: Related, mode: ViewMo
   if (mv.atLeast('2.19')) s.description = row.display_description;
   if (mv.atLeast('2.26')) s.tags = rel.tags.get(row.uuid) ?? [];
   if (mv.atLeast('2.63')) s.trusted_image_certificates = json<string[] | null>(row.trusted_image_certificates, null);
-  if (mode === 'show' && mv.atLeast('2.71')) s.server_groups = [];
+  if (mode === 'show' && mv.atLeast('2.71')) s.server_groups = rel.groups?.get(row.uuid) ?? [];
   return s;
 }
 

@@ -22,6 +22,7 @@ import { createSchema, decodeUserData, MAX_USER_DATA_BYTES, parseBool } from './
 import { availabilityZones, checkFlavorFitsImage, flavorForBoot, imageForBoot, keyPairData } from './server-lookups.js';
 import { displayNameFor, newAdminPass, newReservationId, sanitizeHostname } from './server-hostname.js';
 import type { ImageView } from '../../image/service.js';
+import { addGroupMembers } from './server-group-store.js';
 
 type Body = { server: Record<string, any>; 'os:scheduler_hints'?: Record<string, unknown>; 'OS-SCH-HNT:scheduler_hints'?: Record<string, unknown> };
 
@@ -146,6 +147,8 @@ export async function createServer(deps: ComputeApiDeps, req: ApiRequest): Promi
       await startAction(tx, { uuid: id, action: 'create', requestId: req.requestId, userId: ctx.userId, projectId });
       out.push(id);
     }
+    // Server groups: the `group` hint makes the new servers members (400 unknown group, 403 over quota).
+    if (typeof hints.group === 'string') await addGroupMembers(tx, hints.group, out, ctx);
     return out;
   });
 

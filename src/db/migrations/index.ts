@@ -3,6 +3,7 @@ import { identity001 } from './001-identity.js';
 import { image002 } from './002-image.js';
 import { compute003 } from './003-compute.js';
 import { image005 } from './005-image-extra.js';
+import { compute007 } from './007-server-groups.js';
 
 /** Every migration, in the order applied. Append only; never edit one that has shipped. */
-export const migrations: readonly Migration[] = [identity001, image002, compute003, image005];
+export const migrations: readonly Migration[] = [identity001, image002, compute003, image005, compute007];
