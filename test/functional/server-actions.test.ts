@@ -62,6 +62,19 @@ describe('server actions', () => {
     await until(tc.demo, id, 'ACTIVE');
   });
 
+  it('console output: length counts newline-separated pieces as Nova does', async () => {
+    const id = await boot('console');
+    const get = async (length?: number) =>
+      (await act(tc.demo, id, { 'os-getConsoleOutput': length === undefined ? {} : { length } })).body.output as string;
+    const all = await get();
+    assert.ok(all.endsWith('\n') && all.split('\n').length > 2, all);
+    const two = await get(2);
+    assert.equal(two.split('\n').length, 2, JSON.stringify(two));
+    assert.equal(two, all.split('\n').slice(-2).join('\n'), 'the last line and the empty piece after it');
+    assert.equal(await get(-1), all);
+    assert.equal((await act(tc.demo, id, { 'os-getConsoleOutput': { length: -2 } })).status, 400);
+  });
+
   it('metadata and tags over HTTP', async () => {
     const id = await boot('meta');
     const md = await tc.demo.post(`/compute/v2.1/servers/${id}/metadata`, { metadata: { a: '1' } });

@@ -65,6 +65,22 @@ describe('servers API', () => {
     assert.deepEqual(rest.body.servers.map((s: any) => s.name), ['list-a']);
     assert.equal((await tc.demo.get('/compute/v2.1/servers?marker=missing')).status, 400);
     assert.equal((await tc.demo.get('/compute/v2.1/servers?changes-since=yesterday-ish')).status, 400);
+    assert.equal((await tc.demo.get('/compute/v2.1/servers?changes-since=2011/01/01')).status, 400, 'not ISO 8601');
+    assert.equal((await tc.demo.get('/compute/v2.1/servers?changes-since=2011-01-01T00:00:00Z')).status, 200);
+  });
+
+  it('stores accessIPv6 in canonical form on create, update and rebuild', async () => {
+    const r = await boot(tc.demo, { name: 'v6', accessIPv4: '1.1.1.1', accessIPv6: '0000:0000:0000:0000:0000:babe:220.12.22.2' });
+    const id = r.body.server.id;
+    const shown = (await tc.demo.get(`/compute/v2.1/servers/${id}`)).body.server;
+    assert.equal(shown.accessIPv6, '::babe:dc0c:1602');
+    assert.equal(shown.accessIPv4, '1.1.1.1');
+    const u = await tc.demo.put(`/compute/v2.1/servers/${id}`, { server: { accessIPv6: '2001:DB8:0:0:0:0:0:1' } });
+    assert.equal(u.body.server.accessIPv6, '2001:db8::1');
+    await active(tc.demo, id);
+    const rb = await tc.demo.post(`/compute/v2.1/servers/${id}/action`, { rebuild: { imageRef: imageId, accessIPv6: '1:0:0:1:0:0:0:1' } });
+    assert.equal(rb.status, 202, JSON.stringify(rb.body));
+    assert.equal(rb.body.server.accessIPv6, '1:0:0:1::1');
   });
 
   it('updates, stops (twice is 409) and deletes a server', async () => {

@@ -123,8 +123,18 @@ const consoleOutput: ActionHandler = async (deps, req, value) => {
   }
   if (!cur.host || cur.vm_state === V.BUILDING) throw conflict(`Instance ${cur.uuid} is not ready`);
   const output = await new ComputeRpcApi(deps.bus).getConsoleOutput(cur.host, { instance: await payloadOf(deps.sql, cur), ...(length !== undefined ? { length } : {}) });
-  return { status: 200, body: { output } };
+  return { status: 200, body: { output: length !== undefined ? tailLog(output, length) : output } };
 };
+
+/**
+ * Nova's _tail_log: the last `length` pieces of the log split on newlines, so a log ending in
+ * a newline counts its empty last piece (length 3 of "a\nb\nc\n" is "b\nc\n"); 0 keeps it all,
+ * as Python's lines[-0:]. Idempotent over a host that already tailed by lines.
+ */
+export function tailLog(log: string, length: number): string {
+  if (length <= 0) return log;
+  return log.split('\n').slice(-length).join('\n');
+}
 
 const forceDelete: ActionHandler = async (deps, req, value) => {
   actionBody('forceDelete', { type: ['object', 'null'] }, value);

@@ -212,3 +212,16 @@ export function decodeUserData(s: string): Buffer | null {
 }
 
 export const MAX_USER_DATA_BYTES = 65535;
+
+/**
+ * An IPv6 address in its canonical text form (RFC 5952: lower case, longest zero run
+ * compressed, embedded IPv4 as hex), as Nova stores accessIPv6. The input is already
+ * schema-checked as IPv6; anything else is returned unchanged.
+ */
+export function canonicalIPv6(addr: string): string {
+  try {
+    return new URL(`http://[${addr}]/`).hostname.slice(1, -1);
+  } catch {
+    return addr;
+  }
+}

@@ -18,7 +18,7 @@ import { requireProject, requireWriter } from '../policy.js';
 import { links } from './common.js';
 import type { ComputeApiDeps } from './deps.js';
 import { maxAllowedCount, quotaLimits } from './quota.js';
-import { createSchema, decodeUserData, MAX_USER_DATA_BYTES, parseBool } from './server-schemas.js';
+import { canonicalIPv6, createSchema, decodeUserData, MAX_USER_DATA_BYTES, parseBool } from './server-schemas.js';
 import { availabilityZones, checkFlavorFitsImage, flavorForBoot, imageForBoot, keyPairData } from './server-lookups.js';
 import { displayNameFor, newAdminPass, newReservationId, sanitizeHostname } from './server-hostname.js';
 import type { ImageView } from '../../image/service.js';
@@ -206,7 +206,7 @@ async function insertInstance(
       a.id, a.projectId, a.ctx.userId, displayName, s.description ?? null, hostname, a.az,
       flavor.id, JSON.stringify(flavor), a.imageRef, prop('kernel_id'), prop('ramdisk_id'), s.key_name ?? null, a.keyData,
       s.user_data ?? null, parseBool(s.config_drive) ? 'True' : '', VmState.BUILDING, TaskState.SCHEDULING,
-      0, flavor.memory_mb, flavor.vcpus, flavor.root_gb, flavor.ephemeral_gb, s.accessIPv4 ?? null, s.accessIPv6 ?? null,
+      0, flavor.memory_mb, flavor.vcpus, flavor.root_gb, flavor.ephemeral_gb, s.accessIPv4 ?? null, s.accessIPv6 !== undefined ? canonicalIPv6(s.accessIPv6) : null,
       diskConfigOf(s, image) ? 1 : 0, a.index, a.reservationId, prop('os_type'), JSON.stringify(a.sgNames),
       JSON.stringify(a.networks), '[]', JSON.stringify(a.bdms), JSON.stringify(imageSystemMetadata(image, a.imageRef)),
       JSON.stringify(a.schedulerHints), s.trusted_image_certificates ? JSON.stringify(s.trusted_image_certificates) : null, now, now,

@@ -78,8 +78,11 @@ function strictBool(name: string, raw: string): boolean {
   throw invalid(`Invalid input for query parameters ${name}. Value: ${raw}. '${raw}' is not a valid boolean`);
 }
 
+/** ISO 8601 dates and date-times, as the iso8601 parser behind Nova's 'date-time' format takes them. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
 function timeParam(name: string, raw: string): string {
-  const t = parseTime(raw);
+  const t = ISO_8601.test(raw.trim()) ? parseTime(raw) : null;
   if (!t) throw invalid(`Invalid input for query parameters ${name}. Value: ${raw}. '${raw}' is not a 'date-time'`);
   return t;
 }

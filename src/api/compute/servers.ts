@@ -14,7 +14,7 @@ import type { ComputeApiDeps } from './deps.js';
 import { createServer } from './servers-create.js';
 import { listInstances } from './servers-list.js';
 import { renderServer, renderServers, updateViewMode } from './server-view.js';
-import { updateSchema } from './server-schemas.js';
+import { canonicalIPv6, updateSchema } from './server-schemas.js';
 import { checkNotLocked, loadServer, payloadOf } from './server-access.js';
 
 export const mountServers: MountFn = (router, deps) => {
@@ -54,7 +54,7 @@ async function update(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiRespons
   if (s.description !== undefined) patch.display_description = s.description;
   if (s.hostname !== undefined) patch.hostname = s.hostname;
   if (s.accessIPv4 !== undefined) patch.access_ip_v4 = s.accessIPv4;
-  if (s.accessIPv6 !== undefined) patch.access_ip_v6 = s.accessIPv6;
+  if (s.accessIPv6 !== undefined) patch.access_ip_v6 = canonicalIPv6(s.accessIPv6);
   if (s['OS-DCF:diskConfig'] !== undefined) patch.auto_disk_config = s['OS-DCF:diskConfig'] === 'AUTO' ? 1 : 0;
   const updated = await updateInstance(deps.sql, row.uuid, patch);
   return { status: 200, body: { server: await renderServer(deps.sql, req, updated, updateViewMode(req)) } };
