@@ -40,7 +40,13 @@ interface Got {
 async function send(who: Client, req: Sent): Promise<Got> {
   const headers: Record<string, string> = { 'x-auth-token': who.token, accept: 'application/json', ...req.headers };
   if (req.body !== undefined) headers['content-type'] ??= 'application/json';
-  const r = await fetch(who.base + req.path, { method: req.method, headers, body: req.body, signal: AbortSignal.timeout(10_000) });
+  let r: Response;
+  try {
+    r = await fetch(who.base + req.path, { method: req.method, headers, body: req.body, signal: AbortSignal.timeout(10_000) });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`no HTTP response (${cause?.code ?? ''} ${cause?.message ?? (e as Error).message}) to ${req.method} ${req.path} with a body of ${req.body?.length ?? 0} bytes`, { cause: e });
+  }
   const text = await r.text();
   let json: any;
   try {
@@ -198,7 +204,7 @@ const idSegment = fc.oneof(
   fc.uuid().map(String),
   fc.webSegment(),
   junkString.map((s) => encodeURIComponent(s.slice(0, 300))),
-  fc.constantFrom('detail', '%2e%2e', '0', '-1', '9999999999999999999999'),
+  fc.constantFrom('detail', '%2e%2e', '0', '-1', '9999999999999999999999', '%zz', '%c3%28', '%ff%fe', '%00', 'a%2Fb', '%20'),
 );
 
 const projectSegment = fc.oneof(
@@ -289,6 +295,26 @@ const malformed = fc.tuple(
   fc.constantFrom('application/json', 'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', ''),
 );
 
+/** Any method on any route shape, sometimes with a bad token or an oversized body. */
+const PATHS = [
+  '/', '/servers', '/servers/detail', '/servers/ID', '/servers/ID/action', '/servers/ID/metadata', '/servers/ID/metadata/X',
+  '/servers/ID/tags', '/servers/ID/tags/X', '/servers/ID/ips', '/servers/ID/ips/X', '/servers/ID/os-instance-actions',
+  '/servers/ID/os-instance-actions/X', '/flavors', '/flavors/detail', '/flavors/X', '/flavors/X/os-extra_specs',
+  '/flavors/X/os-extra_specs/X', '/flavors/X/os-flavor-access', '/os-keypairs', '/os-keypairs/X', '/os-quota-sets/X',
+  '/os-quota-sets/X/detail', '/os-quota-sets/X/defaults', '/limits', '/os-hypervisors', '/os-hypervisors/detail',
+  '/os-hypervisors/X', '/os-services', '/os-services/X', '/os-availability-zone', '/os-availability-zone/detail',
+  '/extensions', '/extensions/X', '/images', '/images/X', '/X',
+];
+const anyRequest = fc.record({
+  method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
+  path: fc.constantFrom(...PATHS),
+  x: idSegment,
+  token: fc.oneof({ arbitrary: fc.constant(null), weight: 8 }, { arbitrary: fc.constantFrom('', 'garbage', 'gAAAAA'), weight: 1 }, { arbitrary: fc.string({ unit: printable, maxLength: 300 }), weight: 1 }),
+  body: fc.oneof({ arbitrary: fc.constant(undefined), weight: 1 }, { arbitrary: junk.map((v) => JSON.stringify(v)), weight: 1 }),
+});
+/** A JSON body just over the API's 1 MiB limit. */
+const oversized = (wrapper: string) => JSON.stringify({ [wrapper]: { name: 'x'.repeat(1024 * 1024 + 10) } });
+
 // ---------------------------------------------------------------- test
 describe('Compute API fuzz', { timeout: 120_000 }, () => {
   before(async () => {
@@ -351,6 +377,35 @@ describe('Compute API fuzz', { timeout: 120_000 }, () => {
         if (path === `${C}/servers` && got.status >= 400) assert.equal(await serverCount(c), before, `rejected create left a server:\n${show(req, got)}`);
       }),
       params(150),
+    );
+  });
+
+  test('a body over 1 MiB gets a 413 overLimit fault (not a reset connection), and creates nothing', async () => {
+    for (const [path, wrapper] of [[`${C}/servers`, 'server'], [`${C}/os-keypairs`, 'keypair'], [`${C}/flavors`, 'flavor']]) {
+      const before = await serverCount(tc.admin);
+      const req: Sent = { method: 'POST', path, headers: {}, body: oversized(wrapper) };
+      const got = await send(tc.admin, req);
+      assert.equal(got.status, 413, show(req, got));
+      checkResponse(req, got);
+      assert.equal(await serverCount(tc.admin), before);
+    }
+  });
+
+  test('any method on any route, bad tokens: no 5xx, Nova faults', async () => {
+    await fc.assert(
+      fc.asyncProperty(anyRequest, microversionHeaders, who, async (r, mv, w) => {
+        const c = client(w);
+        const path = C + r.path.replace('/ID', `/${known.server}`).replace(/\/X(?=\/|$)/g, `/${r.x}`);
+        const before = r.method === 'POST' && r.path === '/servers' ? await serverCount(c) : 0;
+        const headers: Record<string, string> = { ...mv };
+        if (r.token !== null) headers['x-auth-token'] = r.token;
+        const req: Sent = { method: r.method, path, headers, body: r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body };
+        const got = await send(c, req);
+        if (r.method === 'HEAD') assert.ok(got.status < 500, `5xx:\n${show(req, got)}`);
+        else checkResponse(req, got);
+        if (r.method === 'POST' && r.path === '/servers' && got.status >= 400) assert.equal(await serverCount(c), before, `rejected create left a server:\n${show(req, got)}`);
+      }),
+      params(300),
     );
   });
 
