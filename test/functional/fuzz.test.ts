@@ -303,7 +303,8 @@ const PATHS = [
   '/flavors/X/os-extra_specs/X', '/flavors/X/os-flavor-access', '/os-keypairs', '/os-keypairs/X', '/os-quota-sets/X',
   '/os-quota-sets/X/detail', '/os-quota-sets/X/defaults', '/limits', '/os-hypervisors', '/os-hypervisors/detail',
   '/os-hypervisors/X', '/os-services', '/os-services/X', '/os-availability-zone', '/os-availability-zone/detail',
-  '/extensions', '/extensions/X', '/images', '/images/X', '/X',
+  '/extensions', '/extensions/X', '/images', '/images/X', '/os-server-groups', '/os-server-groups/X', '/os-aggregates',
+  '/os-aggregates/X', '/os-aggregates/X/action', '/os-quota-class-sets/X', '/os-simple-tenant-usage', '/X',
 ];
 const anyRequest = fc.record({
   method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
