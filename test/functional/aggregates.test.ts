@@ -170,4 +170,23 @@ describe('host aggregates', () => {
     assert.equal((await t.demo.post(`${A}/${a.id}/images`, { cache: [{ id: image }] }, mv('2.81'))).status, 403);
     await t.admin.delete(`${A}/${a.id}`);
   });
+
+  it('refuses to rename a zone while instances run on its hosts', async () => {
+    const a = (await create('agg-busy', 'busy-az')).body.aggregate;
+    assert.equal((await act(a.id, { add_host: { host: 'host2' } })).status, 200);
+    const image = (await t.demo.get('/image/v2/images')).body.images.find((i: any) => i.status === 'active').id;
+    const boot = await t.demo.post('/compute/v2.1/servers', { server: { name: 'in-az', imageRef: image, flavorRef: '1', availability_zone: 'busy-az' } });
+    assert.equal(boot.status, 202, JSON.stringify(boot.body));
+    const id = boot.body.server.id;
+    await waitFor(async () => (await t.admin.get(`/compute/v2.1/servers/${id}`)).body.server['OS-EXT-SRV-ATTR:host'] === 'host2', 'server on host2');
+    const rename = await t.admin.put(`${A}/${a.id}`, { aggregate: { availability_zone: 'other-az' } });
+    assert.equal(rename.status, 400);
+    assert.match(rename.body.badRequest.message, /One or more hosts contain instances in this zone/);
+    assert.equal((await t.admin.put(`${A}/${a.id}`, { aggregate: { availability_zone: 'busy-az' } })).status, 200, 'same name is fine');
+    assert.equal((await t.demo.delete(`/compute/v2.1/servers/${id}`)).status, 204);
+    await waitFor(async () => (await t.admin.get(`/compute/v2.1/servers/${id}`)).status === 404, 'server gone');
+    assert.equal((await t.admin.put(`${A}/${a.id}`, { aggregate: { availability_zone: 'other-az' } })).status, 200);
+    assert.equal((await act(a.id, { remove_host: { host: 'host2' } })).status, 200);
+    assert.equal((await t.admin.delete(`${A}/${a.id}`)).status, 200);
+  });
 });
