@@ -183,3 +183,40 @@ test('compute: console output names the instance', async () => {
     await r.close();
   }
 });
+
+test('compute: resize across hosts moves the guest; confirm deletes the old one, revert brings it back', async () => {
+  // host1 has room for the small flavor only, so a bigger flavor lands on host2.
+  const r = await rig({ host1: 2048, host2: 8192 });
+  try {
+    await addFlavor(r, 2, 2048);
+    const onHost1 = () => r.boot(undefined, { hints: { requested_destination: { host: 'host1' } } });
+    const d1 = r.hosts.get('host1')!.driver;
+    const d2 = r.hosts.get('host2')!.driver;
+
+    const a = await onHost1();
+    await r.waitState(a, settled, 'ACTIVE on host1');
+    let m = await resize(r, a, 2);
+    let row = await r.waitState(a, (x) => x.vm_state === 'resized' && x.task_state === null, 'VERIFY_RESIZE on host2');
+    assert.deepEqual([row.host, row.node, memOf(row), row.power_state], ['host2', 'host2', 2048, 1]);
+    assert.equal(await d1.powerState(a), 4, 'the source guest is kept, powered off, until confirmed');
+    assert.equal(await d2.powerState(a), 1);
+    row = await act(r, a, null, 'confirmResize', (_h, x) => r.compute.confirmResize('host1', { ...x, migration_uuid: m }));
+    assert.deepEqual([status(row), row.host, row.power_state], ['ACTIVE', 'host2', 1]);
+    assert.ok(!(await d1.listInstances()).includes(a));
+    assert.deepEqual((await allocations(r.sql)).map((x) => [x.consumer_uuid, x.memory_mb]), [[a, 2048]]);
+
+    const b = await onHost1();
+    await r.waitState(b, settled, 'ACTIVE on host1');
+    m = await resize(r, b, 2);
+    await r.waitState(b, (x) => x.vm_state === 'resized' && x.task_state === null, 'VERIFY_RESIZE on host2');
+    await updateInstance(r.sql, b, { task_state: 'resize_reverting' });
+    row = await act(r, b, null, 'revertResize', (_h, x) => r.compute.revertResize('host2', { ...x, migration_uuid: m }));
+    row = await r.waitState(b, (x) => x.vm_state === 'active' && x.task_state === null, 'ACTIVE back on host1');
+    assert.deepEqual([row.host, memOf(row), row.power_state], ['host1', 512, 1]);
+    assert.equal(await d1.powerState(b), 1);
+    assert.ok(!(await d2.listInstances()).includes(b));
+    assert.deepEqual((await allocations(r.sql, b)).map((x) => x.memory_mb), [512]);
+  } finally {
+    await r.close();
+  }
+});

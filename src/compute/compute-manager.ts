@@ -14,7 +14,7 @@ import type { ComputeDriver, InstancePayload } from '../virt/driver.js';
 import { isNovaError } from '../errors.js';
 import { nowIso } from '../util/time.js';
 import type { Logger } from '../util/log.js';
-import type { Selection } from './rpcapi.js';
+import type { ComputeRpcApi, Selection } from './rpcapi.js';
 import { InstanceLocks } from './instance-locks.js';
 import { PowerState, TaskState, VmState } from './vm-states.js';
 
@@ -32,6 +32,7 @@ export class ComputeManager {
     readonly host: string,
     readonly driver: ComputeDriver,
     private readonly conductor: ConductorRpcApi,
+    private readonly compute: ComputeRpcApi,
     private readonly images: ImageClient,
     private readonly log: Logger,
   ) {}
@@ -190,14 +191,31 @@ export class ComputeManager {
     );
   }
 
-  /** Same-host resize; on failure the conductor restores the allocation and the flavor stays. */
-  resizeInstance(a: OpArgs & { new_flavor: FlavorSnapshot; migration_uuid: string }) {
+  /**
+   * On the source host. Same host: resize the guest in place. Across hosts: power the guest
+   * off (kept for a revert) and hand over to the destination (finish_resize). On failure the
+   * conductor restores the allocation and the old flavor.
+   */
+  resizeInstance(a: OpArgs & { new_flavor: FlavorSnapshot; migration_uuid: string; dest_host?: string; dest_node?: string }) {
     const uuid = a.instance.uuid;
+    const elsewhere = !!a.dest_host && a.dest_host !== this.host;
     return this.op(
       'resize_instance',
       a,
       async () => {
         await this.update(uuid, { task_state: TaskState.RESIZE_MIGRATING });
+        if (elsewhere) {
+          await this.driver.powerOff(uuid);
+          const inst = await this.update(uuid, { task_state: TaskState.RESIZE_MIGRATED, power_state: PowerState.SHUTDOWN });
+          await this.compute.finishResize(a.dest_host!, {
+            instance: inst,
+            request_id: a.request_id,
+            new_flavor: a.new_flavor,
+            migration_uuid: a.migration_uuid,
+            node: a.dest_node ?? a.dest_host!,
+          });
+          return;
+        }
         await this.driver.resize(a.instance, a.new_flavor);
         await this.update(uuid, { task_state: TaskState.RESIZE_FINISH });
         await this.conductor.resizeFinished({ instance_uuid: uuid, migration_uuid: a.migration_uuid, power_state: await this.powerOf(uuid) });
@@ -209,19 +227,56 @@ export class ComputeManager {
     );
   }
 
+  /** On the destination of a resize across hosts: start the guest with the new flavor. */
+  finishResize(a: OpArgs & { new_flavor: FlavorSnapshot; migration_uuid: string; node: string }) {
+    const uuid = a.instance.uuid;
+    return this.op(
+      'finish_resize',
+      a,
+      async () => {
+        await this.update(uuid, { task_state: TaskState.RESIZE_FINISH });
+        await this.driver.spawn({ ...a.instance, flavor: a.new_flavor, host: this.host, node: a.node });
+        await this.conductor.resizeFinished({ instance_uuid: uuid, migration_uuid: a.migration_uuid, power_state: await this.powerOf(uuid) });
+      },
+      async () => {
+        // The instance stays on the source, whose guest is powered off: SHUTOFF, old flavor.
+        await this.driver.destroy(uuid).catch(() => undefined);
+        await this.conductor.resizeReverted({ instance_uuid: uuid, migration_uuid: a.migration_uuid, power_state: PowerState.SHUTDOWN });
+        return null;
+      },
+    );
+  }
+
+  /** On the source host (where the API sends it). Across hosts, the old guest is deleted here. */
   confirmResize(a: OpArgs & { migration_uuid: string }) {
     const uuid = a.instance.uuid;
     return this.op('confirm_resize', a, async () => {
-      await this.conductor.resizeConfirmed({ instance_uuid: uuid, migration_uuid: a.migration_uuid, power_state: await this.powerOf(uuid) });
+      const moved = !!a.instance.host && a.instance.host !== this.host;
+      if (moved) await this.driver.destroy(uuid);
+      const power = moved ? a.instance.power_state : await this.powerOf(uuid);
+      await this.conductor.resizeConfirmed({ instance_uuid: uuid, migration_uuid: a.migration_uuid, power_state: power });
     });
   }
 
+  /** On the destination host (where the API sends it): back to the old flavor, on the source. */
   revertResize(a: OpArgs & { migration_uuid: string }) {
     const uuid = a.instance.uuid;
     return this.op('revert_resize', a, async () => {
+      const m = await this.conductor.migrationGet({ uuid: a.migration_uuid });
+      if (m.source_compute && m.source_compute !== this.host) {
+        await this.driver.destroy(uuid);
+        const back = await this.conductor.resizeReverted({ instance_uuid: uuid, migration_uuid: a.migration_uuid, power_state: PowerState.SHUTDOWN });
+        await this.compute.finishRevertResize(m.source_compute, { instance: back, request_id: a.request_id, migration_uuid: a.migration_uuid });
+        return;
+      }
       if (a.instance.old_flavor) await this.driver.resize(a.instance, a.instance.old_flavor);
       await this.conductor.resizeReverted({ instance_uuid: uuid, migration_uuid: a.migration_uuid, power_state: await this.powerOf(uuid) });
     });
+  }
+
+  /** On the source after a revert across hosts: the original guest runs again. */
+  finishRevertResize(a: OpArgs & { migration_uuid: string }) {
+    return this.power('finish_revert_resize', a, (u) => this.driver.powerOn(u), VmState.ACTIVE, PowerState.RUNNING);
   }
 
   /** Writes the disk into image_id (queued); on failure the image is abandoned. */

@@ -15,7 +15,7 @@ import type { ComputeDriver } from '../virt/driver.js';
 import { ComputeManager } from './compute-manager.js';
 import { syncPowerStates } from './power-sync.js';
 import { recoverInterrupted } from './recover.js';
-import { computeTopic } from './rpcapi.js';
+import { ComputeRpcApi, computeTopic } from './rpcapi.js';
 
 export interface ComputeService {
   manager: ComputeManager;
@@ -47,7 +47,7 @@ export async function startCompute(deps: { bus: Bus; host: string; driver: Compu
   const { bus, host, driver, config } = deps;
   const log = logger(`compute.${host}`);
   const conductor = new ConductorRpcApi(bus);
-  const m = new ComputeManager(host, driver, conductor, deps.images, log);
+  const m = new ComputeManager(host, driver, conductor, new ComputeRpcApi(bus), deps.images, log);
   await driver.init(host);
   const report = async () => conductor.computeNodeUpdate({ host, resources: await driver.availableResources() });
   await report();
@@ -66,7 +66,9 @@ export async function startCompute(deps: { bus: Bus; host: string; driver: Compu
     resume_instance: (a) => m.resumeInstance(a),
     rebuild_instance: (a) => m.rebuildInstance(a),
     resize_instance: (a) => m.resizeInstance(a),
+    finish_resize: (a) => m.finishResize(a),
     confirm_resize: (a) => m.confirmResize(a),
+    finish_revert_resize: (a) => m.finishRevertResize(a),
     revert_resize: (a) => m.revertResize(a),
     snapshot_instance: (a) => m.snapshotInstance(a),
     get_console_output: (a) => m.getConsoleOutput(a),

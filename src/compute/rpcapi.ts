@@ -5,12 +5,14 @@
  *   1.0 - build_and_run_instance, terminate_instance, reboot/stop/start/pause/unpause/
  *         suspend/resume_instance, rebuild_instance, resize_instance, confirm_resize,
  *         revert_resize, snapshot_instance, get_console_output
+ *   1.1 - resize_instance takes dest_host/dest_node (absent: same host); finish_resize (on the
+ *         destination) and finish_revert_resize (on the source) for resizes across hosts
  */
 import type { Bus } from '../bus/bus.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
 import type { InstancePayload } from '../virt/driver.js';
 
-export const COMPUTE_RPC_VERSION = '1.0';
+export const COMPUTE_RPC_VERSION = '1.1';
 export const computeTopic = (host: string) => `compute.${host}`;
 
 /** A host choice from the scheduler, with resources already claimed on node_uuid. */
@@ -66,8 +68,17 @@ export class ComputeRpcApi {
   rebuildInstance(host: string, args: ActionArgs) {
     return this.cast(host, 'rebuild_instance', args);
   }
-  resizeInstance(host: string, args: ActionArgs & { new_flavor: FlavorSnapshot; migration_uuid: string }) {
+  /** To the source host; dest_host/dest_node name the destination (absent or equal: same host). */
+  resizeInstance(host: string, args: ActionArgs & { new_flavor: FlavorSnapshot; migration_uuid: string; dest_host?: string; dest_node?: string }) {
     return this.cast(host, 'resize_instance', args);
+  }
+  /** To the destination host: start the guest there with the new flavor (resize across hosts). */
+  finishResize(host: string, args: ActionArgs & { new_flavor: FlavorSnapshot; migration_uuid: string; node: string }) {
+    return this.cast(host, 'finish_resize', args);
+  }
+  /** To the source host after a revert across hosts: power the original guest back on. */
+  finishRevertResize(host: string, args: ActionArgs & { migration_uuid: string }) {
+    return this.cast(host, 'finish_revert_resize', args);
   }
   confirmResize(host: string, args: ActionArgs & { migration_uuid: string }) {
     return this.cast(host, 'confirm_resize', args);

@@ -19,11 +19,12 @@
  * - resize: see src/conductor/resize.ts (migration row, task_state 'resize_prep', cast
  *   ConductorRpcApi.resizeInstance).
  * - confirmResize: instance must be vm_state 'resized'; task_state may stay null or be
- *   'resize_confirming' (migration status 'confirming' optional), cast ComputeRpcApi.confirmResize(row.host,
- *   {instance, request_id, migration_uuid}). The host ends in ACTIVE (or SHUTOFF), task null.
+ *   'resize_confirming' (migration status 'confirming' optional), cast
+ *   ComputeRpcApi.confirmResize(migration.source_compute, {instance, request_id,
+ *   migration_uuid}). Ends in ACTIVE (or SHUTOFF), task null, old claim freed.
  * - revertResize: vm_state 'resized'; set task_state 'resize_reverting' (migration status
- *   'reverting' optional), cast ComputeRpcApi.revertResize(row.host, ...). The host resizes
- *   the guest back to payload.old_flavor and ends in ACTIVE (or SHUTOFF) with the old flavor.
+ *   'reverting' optional), cast ComputeRpcApi.revertResize(migration.dest_compute, ...).
+ *   Ends in ACTIVE (or SHUTOFF) on the source host with the old flavor.
  */
 import { hostname } from 'node:os';
 import type { Bus } from '../bus/bus.js';
@@ -35,7 +36,7 @@ import { logger } from '../util/log.js';
 import { CONDUCTOR_TOPIC } from './rpcapi.js';
 import { conductorContext, type ConductorContext } from './context.js';
 import { buildFailed, buildInstances } from './build.js';
-import { resizeConfirmed, resizeFinished, resizeInstance, resizeReverted } from './resize.js';
+import { migrationGet, resizeConfirmed, resizeFinished, resizeInstance, resizeReverted } from './resize.js';
 import * as hostApi from './host-api.js';
 import { upsertComputeNode } from './compute-nodes.js';
 import { keepServiceAlive, serviceHeartbeat } from './service-records.js';
@@ -80,6 +81,7 @@ const METHODS: Record<string, Method> = {
     return { disabled: s.disabled, forced_down: s.forced_down };
   },
   instances_on_host: (c, a) => hostApi.instancesOnHost(c.sql, str(a, 'host')),
+  migration_get: (c, a) => migrationGet(c, str(a, 'uuid')),
   resize_finished: (c, a) => resizeFinished(c, { instance_uuid: str(a, 'instance_uuid'), migration_uuid: str(a, 'migration_uuid'), power_state: num(a, 'power_state') }),
   resize_confirmed: (c, a) => resizeConfirmed(c, { instance_uuid: str(a, 'instance_uuid'), migration_uuid: str(a, 'migration_uuid'), power_state: num(a, 'power_state') }),
   resize_reverted: (c, a) => resizeReverted(c, { instance_uuid: str(a, 'instance_uuid'), migration_uuid: str(a, 'migration_uuid'), power_state: num(a, 'power_state') }),

@@ -6,15 +6,20 @@
  *    instance task_state 'resize_prep', casts conductor resize_instance.
  * 2. Conductor (resizeInstance): moves the instance's allocation to consumer = migration uuid,
  *    asks the scheduler for the new flavor (consumer = instance uuid, so both count while the
- *    resize is unconfirmed) on the instance's own host, records the destination on the
+ *    resize is unconfirmed; the same host is allowed), records the destination on the
  *    migration (status 'migrating') and new_flavor on the instance, casts compute
- *    resize_instance to the host. On NoValidHost: allocation moved back, migration 'error',
- *    task_state null, fault + action event Error; the instance keeps running unchanged.
- * 3. Compute resizes the guest, then calls resize_finished: flavor <- new, old_flavor <- old,
- *    vm_state resized (VERIFY_RESIZE), migration 'finished'.
- * 4. Confirm (compute, after driver work): resize_confirmed drops the migration's allocation.
- *    Revert: resize_reverted drops the new allocation, gives the old one back to the instance
- *    and restores the old flavor.
+ *    resize_instance to the source host with dest_host/dest_node. On NoValidHost: allocation
+ *    moved back, migration 'error', task_state null, fault + action event Error; the instance
+ *    keeps running unchanged.
+ * 3. Same host: the source resizes the guest. Across hosts: the source powers its guest off
+ *    (kept for a revert) and casts finish_resize to the destination, which starts the guest
+ *    with the new flavor. Then resize_finished: flavor <- new, old_flavor <- old, host/node <-
+ *    destination, vm_state resized (VERIFY_RESIZE), migration 'finished'.
+ * 4. Confirm (API casts to the source host): across hosts the source deletes its old guest;
+ *    resize_confirmed drops the migration's allocation. Revert (API casts to the destination):
+ *    same host, the guest is resized back; across hosts the destination deletes its guest,
+ *    resize_reverted puts the instance back on the source (still 'resize_reverting') and the
+ *    destination casts finish_revert_resize to the source, which powers the old guest on.
  */
 import { addInstanceFault, finishActionEvent, getInstance, startActionEvent, updateInstance, type InstanceRow } from '../db/instances.js';
 import { json } from '../db/sql.js';
@@ -23,22 +28,18 @@ import type { FlavorSnapshot } from '../objects/flavor.js';
 import { moveAllocations, release } from '../scheduler/claims.js';
 import { nowIso } from '../util/time.js';
 import type { InstancePayload } from '../virt/driver.js';
+import type { MigrationInfo } from './rpcapi.js';
 import type { ConductorContext } from './context.js';
 import { instancePayload } from './payload.js';
 import { requestSpec } from './request-spec.js';
 
 export const RESIZE_EVENT = 'conductor_migrate_server';
 
-interface MigrationRow {
-  uuid: string;
-  instance_uuid: string;
-  status: string;
-  source_compute: string | null;
-  source_node: string | null;
-}
-
-async function migration(ctx: ConductorContext, uuid: string): Promise<MigrationRow> {
-  const m = await ctx.sql.get<MigrationRow>('SELECT * FROM migrations WHERE uuid = ?', [uuid]);
+export async function migrationGet(ctx: ConductorContext, uuid: string): Promise<MigrationInfo> {
+  const m = await ctx.sql.get<MigrationInfo>(
+    'SELECT uuid, instance_uuid, status, source_compute, source_node, dest_compute, dest_node FROM migrations WHERE uuid = ?',
+    [uuid],
+  );
   if (!m) throw notFound(`Migration ${uuid} could not be found.`);
   return m;
 }
@@ -84,7 +85,7 @@ const flavorColumns = (f: FlavorSnapshot) => ({
 export async function resizeInstance(ctx: ConductorContext, a: { instance_uuid: string; new_flavor_id: number; migration_uuid: string; request_id: string }): Promise<void> {
   const { sql } = ctx;
   const row = await getInstance(sql, a.instance_uuid);
-  await migration(ctx, a.migration_uuid);
+  await migrationGet(ctx, a.migration_uuid);
   await startActionEvent(sql, { uuid: row.uuid, requestId: a.request_id, event: RESIZE_EVENT });
   const fail = async (message: string, details: string) => {
     const back = await release(sql, row.uuid);
@@ -104,8 +105,8 @@ export async function resizeInstance(ctx: ConductorContext, a: { instance_uuid: 
   await moveAllocations(sql, row.uuid, a.migration_uuid);
   let sel;
   try {
-    // Same host only for now: the guest's disks stay where they are.
-    const spec = { ...requestSpec(row, [row.uuid], { flavor: newFlavor }), requested_host: row.host, requested_node: row.node };
+    // Any host that fits, this one included (its old claim counts until confirmed).
+    const spec = { ...requestSpec(row, [row.uuid], { flavor: newFlavor }), requested_host: null, requested_node: null };
     [[sel]] = await ctx.scheduler.selectDestinations({ spec, num_alternates: 0 });
   } catch (e) {
     const hosts = (e as any)?.details?.hosts as Record<string, string> | undefined;
@@ -114,11 +115,13 @@ export async function resizeInstance(ctx: ConductorContext, a: { instance_uuid: 
   await setMigration(ctx, a.migration_uuid, { dest_compute: sel.host, dest_node: sel.node, dest_host: sel.host, status: 'migrating' });
   const updated = await updateInstance(sql, row.uuid, { new_flavor: JSON.stringify(newFlavor) });
   await finishActionEvent(sql, { uuid: row.uuid, requestId: a.request_id, event: RESIZE_EVENT, result: 'Success' });
-  await ctx.compute.resizeInstance(sel.host, {
+  await ctx.compute.resizeInstance(row.host ?? sel.host, {
     instance: await instancePayload(sql, updated),
     request_id: a.request_id,
     new_flavor: newFlavor,
     migration_uuid: a.migration_uuid,
+    dest_host: sel.host,
+    dest_node: sel.node,
   });
 }
 
@@ -127,8 +130,10 @@ export async function resizeFinished(ctx: ConductorContext, a: { instance_uuid: 
   const row = await getInstance(ctx.sql, a.instance_uuid);
   const next = json<FlavorSnapshot | null>(row.new_flavor, null);
   if (!next) throw conflict(`Instance ${row.uuid} has no resize in progress.`);
+  const m = await migrationGet(ctx, a.migration_uuid);
   const updated = await updateInstance(ctx.sql, row.uuid, {
     ...flavorColumns(next),
+    ...(m.dest_compute ? { host: m.dest_compute, node: m.dest_node, launched_on: m.dest_compute } : {}),
     old_flavor: row.flavor,
     new_flavor: null,
     vm_state: 'resized',
@@ -149,9 +154,15 @@ export async function resizeConfirmed(ctx: ConductorContext, a: { instance_uuid:
   return instancePayload(ctx.sql, updated);
 }
 
-/** Reverted (the guest runs the old flavor again): allocations and flavor restored. */
+/**
+ * Reverted: allocations and flavor restored, the instance back on the source host. When it
+ * comes back from another host it stays in resize_reverting until the source has powered its
+ * guest on (finish_revert_resize); otherwise it settles now.
+ */
 export async function resizeReverted(ctx: ConductorContext, a: { instance_uuid: string; migration_uuid: string; power_state: number }): Promise<InstancePayload> {
   const row: InstanceRow = await getInstance(ctx.sql, a.instance_uuid);
+  const m = await migrationGet(ctx, a.migration_uuid);
+  const moving = !!m.source_compute && m.source_compute !== row.host;
   const old = json<FlavorSnapshot | null>(row.old_flavor, null);
   const freed = await release(ctx.sql, row.uuid);
   freed.push(...(await moveAllocations(ctx.sql, a.migration_uuid, row.uuid)));
@@ -160,9 +171,9 @@ export async function resizeReverted(ctx: ConductorContext, a: { instance_uuid: 
     ...(old ? flavorColumns(old) : {}),
     old_flavor: null,
     new_flavor: null,
-    vm_state: settledVmState(a.power_state),
-    task_state: null,
-    power_state: a.power_state,
+    ...(moving
+      ? { host: m.source_compute, node: m.source_node, launched_on: m.source_compute, task_state: 'resize_reverting' }
+      : { vm_state: settledVmState(a.power_state), task_state: null, power_state: a.power_state }),
   });
   await setMigration(ctx, a.migration_uuid, { status: 'reverted' });
   return instancePayload(ctx.sql, updated);

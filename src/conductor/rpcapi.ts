@@ -7,7 +7,7 @@
  *         action_event_finish, build_failed, instance_fault_create, compute_node_update,
  *         service_heartbeat, instances_on_host
  *   1.1 - resize_finished, resize_confirmed, resize_reverted (compute -> conductor, DB side of
- *         resize, confirm and revert; see src/conductor/resize.ts)
+ *         resize, confirm and revert; see src/conductor/resize.ts), migration_get
  */
 import type { Bus } from '../bus/bus.js';
 import type { InstancePatch } from '../db/instances.js';
@@ -16,6 +16,16 @@ import type { Selection } from '../compute/rpcapi.js';
 
 export const CONDUCTOR_RPC_VERSION = '1.1';
 export const CONDUCTOR_TOPIC = 'conductor';
+
+export interface MigrationInfo {
+  uuid: string;
+  instance_uuid: string;
+  status: string;
+  source_compute: string | null;
+  source_node: string | null;
+  dest_compute: string | null;
+  dest_node: string | null;
+}
 
 export class ConductorRpcApi {
   constructor(private readonly bus: Bus) {}
@@ -86,6 +96,10 @@ export class ConductorRpcApi {
   /** Resize confirmed on the host: the old flavor's allocation is dropped. */
   resizeConfirmed(args: { instance_uuid: string; migration_uuid: string; power_state: number }) {
     return this.call<InstancePayload>('resize_confirmed', args);
+  }
+  /** Source and destination of a migration (compute hosts cannot read the DB). */
+  migrationGet(args: { uuid: string }) {
+    return this.call<MigrationInfo>('migration_get', args);
   }
   /** Resize reverted on the host: old flavor and allocation restored. */
   resizeReverted(args: { instance_uuid: string; migration_uuid: string; power_state: number }) {

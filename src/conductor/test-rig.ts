@@ -48,7 +48,8 @@ export interface Rig {
   conductor: ConductorRpcApi;
   compute: ComputeRpcApi;
   hosts: Map<string, { svc: ComputeService; driver: FakeDriver }>;
-  boot(f?: FlavorSnapshot): Promise<string>;
+  /** Records an instance as the API does and asks the conductor to build it. */
+  boot(f?: FlavorSnapshot, o?: { hints?: Record<string, unknown> }): Promise<string>;
   waitState(uuid: string, ok: (r: InstanceRow) => boolean, what: string): Promise<InstanceRow>;
   /** Stops the compute service of host and starts a new one on the same driver (a restart). */
   restartHost(host: string, compute?: Partial<Config['compute']>): Promise<ComputeService>;
@@ -78,13 +79,13 @@ export async function rig(hostMem: Record<string, number>, over: { failingHosts?
     conductor,
     compute: new ComputeRpcApi(bus),
     hosts,
-    async boot(f = flavor(512)) {
+    async boot(f = flavor(512), o = {}) {
       const uuid = randomUUID();
       const now = nowIso();
       await sql.run(
         `INSERT INTO instances (uuid, project_id, user_id, display_name, flavor_id, flavor, image_ref, vm_state, task_state,
-           memory_mb, vcpus, root_gb, reservation_id, created_at, updated_at) VALUES (?, 'p1', 'u1', ?, ?, ?, 'img-1', 'building', 'scheduling', ?, ?, ?, 'r-1', ?, ?)`,
-        [uuid, `vm-${uuid.slice(0, 4)}`, f.id, JSON.stringify(f), f.memory_mb, f.vcpus, f.root_gb, now, now],
+           memory_mb, vcpus, root_gb, reservation_id, scheduler_hints, created_at, updated_at) VALUES (?, 'p1', 'u1', ?, ?, ?, 'img-1', 'building', 'scheduling', ?, ?, ?, 'r-1', ?, ?, ?)`,
+        [uuid, `vm-${uuid.slice(0, 4)}`, f.id, JSON.stringify(f), f.memory_mb, f.vcpus, f.root_gb, JSON.stringify(o.hints ?? {}), now, now],
       );
       await startAction(sql, { uuid, action: 'create', requestId: `req-${uuid}`, userId: 'u1', projectId: 'p1' });
       await conductor.buildInstances({ instance_uuids: [uuid], request_id: `req-${uuid}` });
