@@ -15,8 +15,9 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { startTestCloud, type Client, type TestCloud } from '../helpers/cloud.js';
 
-const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
+const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
+if (!Number.isSafeInteger(SEED)) throw new Error(`FUZZ_SEED wants an integer, got ${process.env.FUZZ_SEED}`);
+const SCALE = process.env.FUZZ_RUNS ? Number(process.env.FUZZ_RUNS) : 1;
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 const C = '/compute/v2.1';
 
@@ -82,6 +83,16 @@ function checkResponse(req: Sent, got: Got): void {
 async function serverCount(who: Client): Promise<number> {
   const r = await send(who, { method: 'GET', path: `${C}/servers?limit=1000`, headers: {} });
   return r.status === 200 && Array.isArray(r.json?.servers) ? r.json.servers.length : -1;
+}
+
+/** Deletes every server of the caller's project and waits until none is listed. */
+async function deleteAll(who: Client): Promise<void> {
+  const r = await send(who, { method: 'GET', path: `${C}/servers?limit=1000`, headers: {} });
+  const ids = ((r.json?.servers ?? []) as { id: string }[]).map((x) => x.id);
+  await Promise.all(ids.map((id) => send(who, { method: 'DELETE', path: `${C}/servers/${id}`, headers: {} })));
+  const end = Date.now() + 10_000;
+  while (Date.now() < end && (await serverCount(who)) > 0) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(await serverCount(who), 0, 'servers did not go away after DELETE');
 }
 
 // ---------------------------------------------------------------- generators
@@ -407,6 +418,41 @@ describe('Compute API fuzz', { timeout: 120_000 }, () => {
         if (r.method === 'POST' && r.path === '/servers' && got.status >= 400) assert.equal(await serverCount(c), before, `rejected create left a server:\n${show(req, got)}`);
       }),
       params(300),
+    );
+  });
+
+  test('concurrent creates at the quota limit: never more servers than the quota, rejections are 403 faults', async () => {
+    const limit = 5;
+    await deleteAll(tc.demo);
+    const set = await tc.admin.put(`${C}/os-quota-sets/${known.demoProject}`, { quota_set: { instances: limit, cores: -1, ram: -1 } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    const mv = { 'openstack-api-version': 'compute 2.92' };
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 12 }), async (counts) => {
+        const replies = await Promise.all(
+          counts.map((n, i) => {
+            const req: Sent = {
+              method: 'POST',
+              path: `${C}/servers`,
+              headers: mv,
+              body: JSON.stringify({ server: { name: `race-${i}`, flavorRef: known.flavor, imageRef: known.image, networks: 'none', min_count: n, max_count: n } }),
+            };
+            return send(tc.demo, req).then((got) => ({ req, got, n }));
+          }),
+        );
+        let accepted = 0;
+        for (const { req, got, n } of replies) {
+          checkResponse(req, got);
+          if (got.status === 202) accepted += n;
+          else assert.equal(got.status, 403, show(req, got));
+        }
+        const listed = await send(tc.demo, { method: 'GET', path: `${C}/servers?limit=1000`, headers: mv });
+        const mine = (listed.json?.servers ?? []) as { id: string }[];
+        assert.ok(accepted <= limit, `accepted ${accepted} instances with a quota of ${limit}: ${JSON.stringify(counts)}`);
+        assert.equal(mine.length, accepted, `listed ${mine.length} servers after accepting ${accepted}`);
+        await deleteAll(tc.demo); // the next run starts from zero usage
+      }),
+      { ...params(8), interruptAfterTimeLimit: 30_000 },
     );
   });
 
