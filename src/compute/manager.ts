@@ -52,7 +52,8 @@ export async function startCompute(deps: { bus: Bus; host: string; driver: Compu
   const report = async () => conductor.computeNodeUpdate({ host, resources: await driver.availableResources() });
   await report();
   await recoverInterrupted({ host, driver, conductor, log });
-  const sync = () => syncPowerStates({ host, driver, conductor, locks: m.locks, log });
+  const reported = new Set<string>();
+  const sync = () => syncPowerStates({ host, driver, conductor, locks: m.locks, log, reported });
 
   const handlers: Record<string, (a: any) => Promise<unknown>> = {
     build_and_run_instance: (a) => m.buildAndRunInstance(a),

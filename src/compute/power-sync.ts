@@ -8,7 +8,8 @@
  *   (NOSTATE when gone).
  * - DB stopped, guest running -> the guest is powered off (the user asked for it stopped).
  * - other differences -> power_state updated.
- * - guests the DB does not place on this host -> logged, left running.
+ * - guests the DB does not place on this host -> logged once, left alone (the source guest
+ *   of a resize across hosts is one until the resize is confirmed or reverted).
  */
 import { PowerState, VmState } from './vm-states.js';
 import type { ConductorRpcApi } from '../conductor/rpcapi.js';
@@ -18,7 +19,15 @@ import type { Logger } from '../util/log.js';
 
 const SKIP_VM_STATES = new Set<string>([VmState.BUILDING, VmState.DELETED, VmState.SOFT_DELETED, VmState.SHELVED_OFFLOADED]);
 
-export async function syncPowerStates(d: { host: string; driver: ComputeDriver; conductor: ConductorRpcApi; locks: InstanceLocks; log: Logger }): Promise<{ updated: number; unknown: string[] }> {
+export async function syncPowerStates(d: {
+  host: string;
+  driver: ComputeDriver;
+  conductor: ConductorRpcApi;
+  locks: InstanceLocks;
+  log: Logger;
+  /** Unknown guests already reported (each is logged once, not on every pass). */
+  reported?: Set<string>;
+}): Promise<{ updated: number; unknown: string[] }> {
   const [instances, guests] = await Promise.all([d.conductor.instancesOnHost({ host: d.host }), d.driver.listInstances()]);
   const all = new Set(guests);
   const present = new Set(guests);
@@ -54,6 +63,12 @@ export async function syncPowerStates(d: { host: string; driver: ComputeDriver; 
     }
   }
   const unknown = [...present];
-  if (unknown.length) d.log.warn(`${unknown.length} guest(s) on host ${d.host} are not known as instances of this host: ${unknown.join(', ')}`);
+  const fresh = unknown.filter((u) => !d.reported?.has(u));
+  if (fresh.length)
+    d.log.warn(`${fresh.length} guest(s) on host ${d.host} are not known as instances of this host (a resize source awaiting confirmation, or a leak): ${fresh.join(', ')}`);
+  if (d.reported) {
+    for (const u of fresh) d.reported.add(u);
+    for (const u of d.reported) if (!present.has(u)) d.reported.delete(u);
+  }
   return { updated, unknown };
 }
