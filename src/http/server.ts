@@ -9,6 +9,8 @@ import type { ApiRequest, ApiResponse, RequestContext } from './types.js';
 
 const log = logger('api');
 const MAX_JSON_BODY = 1024 * 1024;
+/** How much of an over-large body is read and thrown away before the connection is cut. */
+const DRAIN_LIMIT = 16 * 1024 * 1024;
 
 export interface Mount {
   /** Path prefix such as `/compute`; `''` for the root. */
@@ -33,15 +35,22 @@ export function readBody(req: IncomingMessage, max = MAX_JSON_BODY): Promise<Buf
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > max) {
+        // Answer 413 at once; keep draining (bounded) so the client can read the answer.
+        req.off('data', onData);
+        let drained = 0;
+        req.on('data', (d: Buffer) => {
+          drained += d.length;
+          if (drained > DRAIN_LIMIT) req.destroy();
+        });
         reject(tooLarge(`Request is too large: the body is over ${max} bytes.`));
-        req.destroy();
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
