@@ -68,6 +68,11 @@ function md5Fingerprint(pub: string): string {
   return hex.match(/../g)!.join(':');
 }
 
+/** Lines of the cloud's log at level ERROR (see src/util/log.ts), or uncaught exceptions. */
+function errorLines(output: string): string[] {
+  return output.split('\n').filter((l) => / ERROR |Uncaught|UnhandledPromiseRejection/.test(l));
+}
+
 before(async () => {
   const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'ensure-system-packages.mjs'), 'python3-openstackclient'], {
     encoding: 'utf8',
@@ -252,6 +257,8 @@ describe('restart', { timeout: 300_000 }, () => {
     keptDir = dataDir;
     const first = await c().stop({ keepDataDir: true });
     assert.deepEqual(first, { code: 0, signal: null, killed: false }, `stop of the first cloud: output:\n${c().output()}`);
+    // Everything above was ordinary use: the cloud's log must hold no error (an unexpected exception, a 500).
+    assert.deepEqual(errorLines(c().output()), [], 'the cloud logged errors during the CLI flows');
     cloud = undefined;
     // Start again through `npm start` (builds dist/ first), the way the README tells users.
     cloud = await startCloudProcess({ dataDir, entry: 'npm' });
@@ -262,8 +269,10 @@ describe('restart', { timeout: 300_000 }, () => {
     const shown = (await ok(['server', 'show', made.id, '-f', 'json'])).json;
     assert.equal(shown.id, made.id);
     assert.ok(((await ok(['flavor', 'list', '-f', 'json'])).json as any[]).some((f) => f.Name === 'm1.tiny'));
+    const out = c().output();
     const second = await c().stop();
     cloud = undefined;
     assert.deepEqual(second, { code: 0, signal: null, killed: false }, 'npm start did not stop cleanly on SIGTERM');
+    assert.deepEqual(errorLines(out), [], 'the restarted cloud logged errors');
   });
 });
