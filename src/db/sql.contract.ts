@@ -88,6 +88,19 @@ export function sqlContract(name: string, make: () => Promise<{ sql: Sql; done: 
     assert.equal((await sql.all("SELECT id FROM regions WHERE id IN ('r2', 'r3')")).length, 2);
   });
 
+  withDb('a statement outside a transaction never lands inside one that rolls back', async (sql) => {
+    const t = sql.tx(async (tx) => {
+      await tx.run("INSERT INTO regions (id) VALUES ('in-tx')");
+      await new Promise((r) => setTimeout(r, 10));
+      throw new Error('rollback');
+    });
+    const outside = sql.run("INSERT INTO regions (id) VALUES ('outside')");
+    await assert.rejects(t, /rollback/);
+    await outside;
+    const ids = (await sql.all<{ id: string }>('SELECT id FROM regions ORDER BY id')).map((r) => r.id);
+    assert.deepEqual(ids, ['outside']);
+  });
+
   withDb('concurrent read-modify-write transactions do not lose updates', async (sql) => {
     await sql.run("INSERT INTO quotas (project_id, resource, hard_limit) VALUES ('p', 'n', 0)");
     await Promise.all(

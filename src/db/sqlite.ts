@@ -38,7 +38,8 @@ export function openSqlite(path: string): Sql {
     return s;
   };
   const conv = (params: readonly SqlValue[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
-  const raw = {
+  const stats = process.env.NOVA_TS_SQL_STATS ? new Map<string, { n: number; ms: number }>() : null;
+  const raw0 = {
     all: <T>(sql: string, params: readonly SqlValue[] = []) => prep(sql).all(...conv(params)) as T[],
     get: <T>(sql: string, params: readonly SqlValue[] = []) => prep(sql).get(...conv(params)) as T | undefined,
     run: (sql: string, params: readonly SqlValue[] = []): RunResult => {
@@ -50,6 +51,27 @@ export function openSqlite(path: string): Sql {
       return { changes: s.run(...conv(params)).changes };
     },
   };
+  // NOVA_TS_SQL_STATS=1: time every statement by its text; the totals are printed on close.
+  const timed =
+    <A extends unknown[], R>(f: (sql: string, ...a: A) => R) =>
+    (sql: string, ...a: A): R => {
+      const t0 = performance.now();
+      try {
+        return f(sql, ...a);
+      } finally {
+        const e = stats!.get(sql) ?? { n: 0, ms: 0 };
+        e.n++;
+        e.ms += performance.now() - t0;
+        stats!.set(sql, e);
+      }
+    };
+  const raw = stats ? { all: timed(raw0.all), get: timed(raw0.get), run: timed(raw0.run) } : raw0;
+  const printStats = () => {
+    if (!stats) return;
+    const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40);
+    for (const [q, e] of rows)
+      process.stderr.write(`${e.ms.toFixed(0).padStart(7)} ms ${String(e.n).padStart(7)}x ${q.replace(/\s+/g, ' ').slice(0, 160)}\n`);
+  };
   const inner = (db: Db): Sql => ({
     dialect: 'sqlite',
     all: async (sql, params) => raw.all(sql, params),
@@ -60,7 +82,16 @@ export function openSqlite(path: string): Sql {
     close: async () => undefined,
   });
   const innerSql = inner(db);
-  const guarded = <T>(fn: () => T): Promise<T> => (lock.locked ? lock.run(fn) : Promise.resolve().then(fn));
+  // Outside a transaction a statement runs at once (synchronously): deferring it to a later
+  // microtask could let it land inside a transaction that started in between.
+  const guarded = <T>(fn: () => T): Promise<T> => {
+    if (lock.locked) return lock.run(fn);
+    try {
+      return Promise.resolve(fn());
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
   return {
     dialect: 'sqlite',
     all: (sql, params) => guarded(() => raw.all(sql, params)),
@@ -81,6 +112,7 @@ export function openSqlite(path: string): Sql {
     exec: (script) => guarded(() => void db.exec(script)),
     close: async () => {
       await lock.run(() => undefined);
+      printStats();
       db.close();
     },
   };
