@@ -120,6 +120,18 @@ describe('openstack CLI against nova-ts', { concurrency: true, timeout: 150_000 
     assert.ok(!after.some((s) => s.ID === created.id), 'deleted server still listed');
   });
 
+  test('an ACTIVE server shows the availability zone and host it landed in', async () => {
+    const made = (await ok(['server', 'create', ...BOOT, '--wait', 'az-check', '-f', 'json'])).json;
+    const zones = (await ok(['availability', 'zone', 'list', '--compute', '-f', 'json'])).json as any[];
+    const hostZone = zones.find((z) => z['Zone Name'] !== 'internal')?.['Zone Name'];
+    assert.equal(hostZone, 'nova', JSON.stringify(zones));
+    const row = (await ok(['server', 'list', '--long', '--name', '^az-check$', '-f', 'json'])).json[0];
+    assert.equal(row?.Host, made['OS-EXT-SRV-ATTR:host'], JSON.stringify(row));
+    // Nova records the zone of the chosen host on the instance when it is scheduled.
+    assert.equal(made['OS-EXT-AZ:availability_zone'], 'nova', `server show: ${JSON.stringify(made)}`);
+    assert.equal(row['Availability Zone'], 'nova', JSON.stringify(row));
+  });
+
   test('server create --min 5 --max 5 gives 5 servers that all become ACTIVE', async () => {
     await ok(['server', 'create', ...BOOT, '--min', '5', '--max', '5', 'multi', '-f', 'json']);
     const end = Date.now() + 30_000;
