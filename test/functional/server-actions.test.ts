@@ -75,6 +75,27 @@ describe('server actions', () => {
     assert.equal((await act(tc.demo, id, { 'os-getConsoleOutput': { length: -2 } })).status, 400);
   });
 
+  it('rebuild and update bodies carry key_name (2.54), user_data (2.57) and server_groups (2.71)', async () => {
+    const id = await boot('rebuild-body');
+    const ud = Buffer.from('echo hi').toString('base64');
+    const rb = await act(tc.demo, id, { rebuild: { imageRef: imageId, user_data: ud } }, '2.57');
+    assert.equal(rb.status, 202, JSON.stringify(rb.body));
+    assert.equal(rb.body.server.user_data, ud);
+    assert.equal(rb.body.server.key_name, null);
+    assert.equal(rb.body.server.server_groups, undefined, 'not before 2.71');
+    await until(tc.demo, id, 'ACTIVE');
+    const rb75 = await act(tc.demo, id, { rebuild: { imageRef: imageId } }, '2.75');
+    assert.equal(rb75.body.server.user_data, ud, 'kept when not given');
+    assert.deepEqual(rb75.body.server.server_groups, []);
+    await until(tc.demo, id, 'ACTIVE');
+    const h = (mv: string) => ({ 'openstack-api-version': `compute ${mv}` });
+    const u71 = await tc.demo.put(`/compute/v2.1/servers/${id}`, { server: { name: 'n71' } }, h('2.71'));
+    assert.deepEqual(u71.body.server.server_groups, []);
+    assert.equal(u71.body.server.user_data, undefined, 'only rebuild shows user_data');
+    const list = await tc.demo.get('/compute/v2.1/servers/detail', h('2.71'));
+    assert.equal(list.body.servers[0].server_groups, undefined, 'list items have no server_groups');
+  });
+
   it('metadata and tags over HTTP', async () => {
     const id = await boot('meta');
     const md = await tc.demo.post(`/compute/v2.1/servers/${id}/metadata`, { metadata: { a: '1' } });

@@ -78,6 +78,10 @@ const rebuild: ActionHandler = async (deps: ComputeApiDeps, req: ApiRequest, val
   });
   await new ComputeRpcApi(deps.bus).rebuildInstance(updated.host!, { instance: await payloadOf(deps.sql, updated, { image: imageMeta }), request_id: req.requestId });
   const server = await renderServer(deps.sql, req, updated, updateViewMode(req));
+  // The rebuild body adds what rebuild can change: key_name (2.54, already in the full view)
+  // and user_data (2.57).
+  if (req.mv.atLeast('2.54')) server.key_name = updated.key_name;
+  if (req.mv.atLeast('2.57')) server.user_data = updated.user_data;
   server.adminPass = typeof r.adminPass === 'string' ? r.adminPass : newAdminPass();
   return { status: 202, body: { server } };
 };

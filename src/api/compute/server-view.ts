@@ -90,7 +90,7 @@ async function loadRelated(sql: Sql, req: ApiRequest, rows: InstanceRow[], mode:
       }
     }
   }
-  if (mode === 'show' && req.mv.atLeast('2.71')) out.groups = await groupsOfInstances(sql, uuids);
+  if (mode !== 'detail' && req.mv.atLeast('2.71')) out.groups = await groupsOfInstances(sql, uuids);
   return out;
 }
 
@@ -181,7 +181,8 @@ function renderOne(req: ApiRequest, row: InstanceRow, rel: Related, mode: ViewMo
   if (mv.atLeast('2.19')) s.description = row.display_description;
   if (mv.atLeast('2.26')) s.tags = rel.tags.get(row.uuid) ?? [];
   if (mv.atLeast('2.63')) s.trusted_image_certificates = json<string[] | null>(row.trusted_image_certificates, null);
-  if (mode === 'show' && mv.atLeast('2.71')) s.server_groups = rel.groups?.get(row.uuid) ?? [];
+  // Show, and the update/rebuild bodies (brief before 2.75), carry groups; list items never do.
+  if (mode !== 'detail' && mv.atLeast('2.71')) s.server_groups = rel.groups?.get(row.uuid) ?? [];
   return s;
 }
 
