@@ -146,11 +146,15 @@ export async function startAction(
   return row!.id;
 }
 
-/** Starts an event of the newest action with requestId on the instance (idempotent per event name). */
+/** Starts an event of the newest action with requestId on the instance, in one transaction. */
 export async function startActionEvent(
   sql: Sql,
   e: { uuid: string; requestId: string; event: string; host?: string | null },
 ): Promise<void> {
+  await sql.tx((tx) => startEvent(tx, e));
+}
+
+async function startEvent(sql: Sql, e: { uuid: string; requestId: string; event: string; host?: string | null }): Promise<void> {
   const action = await sql.get<{ id: number }>(
     'SELECT id FROM instance_actions WHERE instance_uuid = ? AND request_id = ? ORDER BY id DESC LIMIT 1',
     [e.uuid, e.requestId],
@@ -171,6 +175,13 @@ export async function startActionEvent(
  * 'Error' as in Nova, and the traceback holds the reason.
  */
 export async function finishActionEvent(
+  sql: Sql,
+  e: { uuid: string; requestId: string; event: string; result: 'Success' | 'Error'; details?: string | null },
+): Promise<void> {
+  await sql.tx((tx) => finishEvent(tx, e));
+}
+
+async function finishEvent(
   sql: Sql,
   e: { uuid: string; requestId: string; event: string; result: 'Success' | 'Error'; details?: string | null },
 ): Promise<void> {
