@@ -89,6 +89,11 @@ describe('server actions', () => {
     assert.deepEqual(rb75.body.server.server_groups, []);
     await until(tc.demo, id, 'ACTIVE');
     const h = (mv: string) => ({ 'openstack-api-version': `compute ${mv}` });
+    const byAdmin = await act(tc.admin, id, { rebuild: { imageRef: imageId } }, '2.75');
+    assert.equal(byAdmin.status, 202, JSON.stringify(byAdmin.body));
+    assert.ok(byAdmin.body.server['OS-EXT-SRV-ATTR:host'], 'admins get the full view');
+    assert.equal('OS-EXT-SRV-ATTR:user_data' in byAdmin.body.server, false, 'rebuild shows user_data plainly instead');
+    await until(tc.demo, id, 'ACTIVE');
     const u71 = await tc.demo.put(`/compute/v2.1/servers/${id}`, { server: { name: 'n71' } }, h('2.71'));
     assert.deepEqual(u71.body.server.server_groups, []);
     assert.equal(u71.body.server.user_data, undefined, 'only rebuild shows user_data');

@@ -79,9 +79,11 @@ const rebuild: ActionHandler = async (deps: ComputeApiDeps, req: ApiRequest, val
   await new ComputeRpcApi(deps.bus).rebuildInstance(updated.host!, { instance: await payloadOf(deps.sql, updated, { image: imageMeta }), request_id: req.requestId });
   const server = await renderServer(deps.sql, req, updated, updateViewMode(req));
   // The rebuild body adds what rebuild can change: key_name (2.54, already in the full view)
-  // and user_data (2.57).
+  // and user_data (2.57), which replaces the admin-only OS-EXT-SRV-ATTR:user_data (Nova's
+  // show_user_data=False for rebuild).
   if (req.mv.atLeast('2.54')) server.key_name = updated.key_name;
   if (req.mv.atLeast('2.57')) server.user_data = updated.user_data;
+  delete server['OS-EXT-SRV-ATTR:user_data'];
   server.adminPass = typeof r.adminPass === 'string' ? r.adminPass : newAdminPass();
   return { status: 202, body: { server } };
 };
