@@ -40,10 +40,11 @@ interface Got {
 /** Sends one request as `who` with a 10 s timeout; body is raw text (already serialized). */
 async function send(who: Client, req: Sent): Promise<Got> {
   const headers: Record<string, string> = { 'x-auth-token': who.token, accept: 'application/json', ...req.headers };
+  const body = req.body === undefined ? undefined : expandDeep(req.body);
   if (req.body !== undefined) headers['content-type'] ??= 'application/json';
   let r: Response;
   try {
-    r = await fetch(who.base + req.path, { method: req.method, headers, body: req.body, signal: AbortSignal.timeout(10_000) });
+    r = await fetch(who.base + req.path, { method: req.method, headers, body, signal: AbortSignal.timeout(10_000) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new Error(`no HTTP response (${cause?.code ?? ''} ${cause?.message ?? (e as Error).message}) to ${req.method} ${req.path} with a body of ${req.body?.length ?? 0} bytes`, { cause: e });
@@ -108,7 +109,23 @@ const junkString = fc.oneof(
   { arbitrary: huge, weight: 1 },
   { arbitrary: fc.constantFrom('', ' ', '0', '-1', 'null', 'true', '1e309', '../../etc', '%00', 'DROP TABLE instances;--'), weight: 2 },
 );
+/** Keys that trip up careless object handling in JavaScript. */
+const nastyKey = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', ' ', 'a.b', 'a/b', '\ud800', 'x'.repeat(300));
+/**
+ * Arrays or objects nested thousands deep (recursion in validators and error messages). The
+ * value is a marker string, expanded into JSON text when sent (see expandDeep), so that
+ * fast-check and JSON.stringify in this process never recurse through it.
+ */
+const deep = fc.tuple(fc.integer({ min: 500, max: 20_000 }), fc.constantFrom('array', 'object')).map(([n, kind]) => `__DEEP_${kind}_${n}__`);
+function expandDeep(text: string): string {
+  return text.replace(/"__DEEP_(array|object)_(\d+)__"/g, (_m, kind: string, n: string) =>
+    kind === 'array' ? '['.repeat(Number(n)) + '1' + ']'.repeat(Number(n)) : '{"a":'.repeat(Number(n)) + '1' + '}'.repeat(Number(n)),
+  );
+}
 const junk: fc.Arbitrary<unknown> = fc.oneof(
+  { arbitrary: deep, weight: 1 },
+  { arbitrary: fc.dictionary(nastyKey, fc.oneof(fc.string({ maxLength: 5 }), fc.constant({ polluted: true })), { maxKeys: 3 }), weight: 1 },
+  { arbitrary: fc.constantFrom('\ud800', 'a\udfffb', '\u202e\u0000\uffff'), weight: 1 },
   { arbitrary: junkString, weight: 4 },
   { arbitrary: fc.jsonValue({ maxDepth: 4 }), weight: 3 },
   { arbitrary: fc.integer(), weight: 2 },
@@ -353,7 +370,7 @@ describe('Compute API fuzz', { timeout: 120_000 }, () => {
   afterEach(() => {
     console.log(`statuses seen: ${JSON.stringify(histogram)}`);
   });
-  const params = (numRuns: number) => ({ seed: SEED, numRuns: runs(numRuns), interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false });
+  const params = (numRuns: number) => ({ seed: SEED, numRuns: runs(numRuns), interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false, includeErrorInReport: true });
   const who = fc.constantFrom<'admin' | 'demo'>('admin', 'admin', 'demo');
   const client = (w: 'admin' | 'demo') => (w === 'admin' ? tc.admin : tc.demo);
   const fill = (p: string) => p.replace('SERVER', `${C}/servers/${known.server}`).replace('ADMIN', known.adminProject).replace('/ID/', `/${known.server}/`);
