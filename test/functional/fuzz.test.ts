@@ -295,7 +295,7 @@ const microversionHeaders = fc.oneof(
 const LIST_PATHS = ['/servers', '/servers/detail', '/flavors', '/flavors/detail', '/os-keypairs', '/images', '/os-hypervisors', '/os-services', '/limits', '/os-availability-zone'];
 const QUERY_KEYS = ['limit', 'marker', 'sort_key', 'sort_dir', 'changes-since', 'changes-before', 'name', 'status', 'flavor', 'image', 'all_tenants', 'deleted', 'minDisk', 'minRam', 'is_public', 'tags', 'tags-any', 'not-tags', 'ip', 'host', 'user_id', 'project_id', 'tenant_id', 'locked', 'bogus'];
 const queryValue = fc.oneof(
-  fc.constantFrom('1', '0', '-1', '1000', '1001', 'abc', '', 'true', 'false', 'asc', 'desc', 'sideways', 'created_at', 'display_name', 'power_state', 'hostname', 'x;y', '2020-01-01T00:00:00Z', '2020-13-45T99:99:99Z', 'not-a-date', '1e3', ' 5'),
+  fc.constantFrom('1', '0', '-1', '1000', '1001', 'abc', '', 'true', 'false', 'asc', 'desc', 'sideways', 'created_at', 'display_name', 'power_state', 'hostname', 'x;y', '2020-01-01T00:00:00Z', '2020-13-45T99:99:99Z', 'not-a-date', '1e3', ' 5', 'constructor', '__proto__', 'toString'),
   fc.constant(null).map(() => known.server),
   junkString.map((s) => s.slice(0, 200)),
 );
