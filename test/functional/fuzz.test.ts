@@ -420,6 +420,38 @@ describe('Compute API fuzz', { timeout: 120_000 }, () => {
     }
   });
 
+  test('inputs that broke the API in earlier fuzz runs get Nova faults', async () => {
+    const deepArr = (n: number) => '['.repeat(n) + '1' + ']'.repeat(n);
+    const srv = `${C}/servers/${known.server}`;
+    const cases: [string, string, string | undefined, number][] = [
+      // [method, path, body, expected status]
+      ['POST', `${srv}/action`, '{"noSuchAction": null}', 400], // the control: an unknown action
+      ['POST', `${srv}/action`, '{"__proto__": ""}', 400],
+      ['POST', `${srv}/action`, '{"constructor": null}', 400],
+      ['POST', `${srv}/action`, '{"toString": null}', 400],
+      ['POST', `${srv}/action`, '{"hasOwnProperty": {}}', 400],
+      ['GET', `${C}/servers?sort_key=constructor`, undefined, 400],
+      ['GET', `${C}/servers/detail?sort_key=__proto__`, undefined, 400],
+      ['GET', `${srv}/metadata/constructor`, undefined, 404],
+      ['POST', `${C}/servers`, `{"server": {"name": "s", "metadata": ${deepArr(20_000)}}}`, 400],
+      ['POST', `${C}/flavors`, `{"flavor": {"name": "f", "ram": 1, "vcpus": ${deepArr(20_000)}, "disk": 1}}`, 400],
+      ['PUT', `${srv}/tags`, deepArr(20_000), 400],
+      ['POST', `${C}/os-keypairs`, `{"keypair": {"name": "k", "public_key": 0, "user_id": ${deepArr(20_000)}}}`, 400],
+    ];
+    const wrong: string[] = [];
+    for (const [method, path, body, want] of cases) {
+      const req: Sent = { method, path, headers: { 'openstack-api-version': 'compute 2.92' }, body };
+      const got = await send(tc.admin, req);
+      try {
+        assert.equal(got.status, want);
+        checkResponse(req, got);
+      } catch {
+        wrong.push(`want ${want}: ${show({ ...req, body: body?.slice(0, 80) }, got).replace(/\n/g, ' | ').slice(0, 400)}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
   test('any method on any route, bad tokens: no 5xx, Nova faults', async () => {
     await fc.assert(
       fc.asyncProperty(anyRequest, microversionHeaders, who, async (r, mv, w) => {
