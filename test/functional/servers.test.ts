@@ -98,6 +98,21 @@ describe('servers API', () => {
     await waitFor(async () => (await tc.demo.get(`/compute/v2.1/servers/${id}`)).status === 404, 'server gone');
   });
 
+  it('os-server-password: shows the password the guest posted, clears it, 404 for others', async () => {
+    const id = (await boot(tc.demo, { name: 'pw' })).body.server.id;
+    const url = `/compute/v2.1/servers/${id}/os-server-password`;
+    assert.deepEqual((await tc.demo.get(url)).body, { password: '' });
+    // What the metadata service stores when a guest posts its encrypted password (two chunks).
+    const sys = JSON.parse((await tc.cloud.sql.get<{ system_metadata: string }>('SELECT system_metadata FROM instances WHERE uuid = ?', [id]))!.system_metadata);
+    await tc.cloud.sql.run('UPDATE instances SET system_metadata = ? WHERE uuid = ?', [JSON.stringify({ ...sys, password_0: 'a'.repeat(255), password_1: 'b' }), id]);
+    assert.deepEqual((await tc.demo.get(url)).body, { password: `${'a'.repeat(255)}b` });
+    assert.equal((await tc.demo.delete(url)).status, 204);
+    assert.deepEqual((await tc.demo.get(url)).body, { password: '' });
+    assert.equal((await tc.demo.delete(url)).status, 204, 'clearing twice is fine');
+    const adminServer = (await boot(tc.admin, { name: 'pw-admin' })).body.server.id;
+    assert.equal((await tc.demo.get(`/compute/v2.1/servers/${adminServer}/os-server-password`)).status, 404);
+  });
+
   it('answers bad input with 400 and over-quota with 403', async () => {
     const raw = await tc.demo.request('POST', '/compute/v2.1/servers', '{"server": ', { 'content-type': 'application/json' });
     assert.equal(raw.status, 400);

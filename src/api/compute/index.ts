@@ -5,6 +5,7 @@ import { mountServerActions } from './server-actions.js';
 import { mountServerIps } from './server-ips.js';
 import { mountServerMetadata } from './server-metadata.js';
 import { mountServerTags } from './server-tags.js';
+import { mountServerPassword } from './server-password.js';
 import { mountInstanceActions } from './instance-actions.js';
 import { mountVersions } from './versions.js';
 import { mountFlavors } from './flavors.js';
@@ -32,6 +33,7 @@ export function createComputeApi(deps: ComputeApiDeps): Router {
   mountServerIps(router, deps);
   mountServerMetadata(router, deps);
   mountServerTags(router, deps);
+  mountServerPassword(router, deps);
   mountInstanceActions(router, deps);
   mountVersions(router, deps);
   mountFlavors(router, deps);
