@@ -151,7 +151,7 @@ async function run(): Promise<number> {
   };
   printTable(result.create, list, del, memIdle, memLoaded, memAfter);
   console.log(`load average before ${loadBefore.join(' ')}, after ${result.load_avg.after.join(' ')} (${cpus().length} CPUs)`);
-  if (create.slowest.length) console.log(`slowest: ${create.slowest.map((x) => `${x.id} ${x.latency_s} s on ${x.host}`).join('; ')}`);
+  if (create.slowest.length) console.log(`slowest: ${create.slowest.map((x) => `${x.id} ${x.latency_s} s on ${x.host} (POST #${x.index} sent at +${x.sent_at_s} s took ${x.post_s} s)`).join('; ')}`);
   console.log(JSON.stringify(result));
   return create.active === opts.servers && del.remaining === 0 ? 0 : 1;
 }

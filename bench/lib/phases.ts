@@ -52,7 +52,7 @@ export interface CreateResult {
   poll_latency_s: Summary;
   errors: string[];
   /** The five slowest servers (create -> ACTIVE), with the host they landed on. */
-  slowest: { id: string; latency_s: number; host: string | null }[];
+  slowest: { id: string; latency_s: number; host: string | null; index: number; post_s: number; sent_at_s: number }[];
 }
 
 export async function createPhase(
@@ -62,6 +62,7 @@ export async function createPhase(
   body: (i: number) => Record<string, unknown>,
 ): Promise<{ ids: string[]; result: CreateResult }> {
   const created = new Map<string, number>();
+  const postInfo = new Map<string, { index: number; post_s: number }>();
   const postLat: number[] = [];
   const errors: string[] = [];
   const first = await s.req('GET', `${compute}/servers?limit=1`);
@@ -80,6 +81,7 @@ export async function createPhase(
     const t1 = now();
     if (r.status === 202) {
       created.set(r.body.server.id, t0);
+      postInfo.set(r.body.server.id, { index: i, post_s: round(t1 - t0) });
       postLat.push(t1 - t0);
     } else errors.push(`POST ${r.status}: ${JSON.stringify(r.body).slice(0, 200)}`);
   }).finally(() => (posting = false));
@@ -108,7 +110,9 @@ export async function createPhase(
     if (!posting && pending.length === 0) break;
   }
   await posts;
-  const perServer = [...created].filter(([id]) => active.has(id)).map(([id, t0]) => ({ id, latency_s: round(active.get(id)! - t0), host: hostOf.get(id) ?? null }));
+  const perServer = [...created]
+    .filter(([id]) => active.has(id))
+    .map(([id, t0]) => ({ id, latency_s: round(active.get(id)! - t0), host: hostOf.get(id) ?? null, ...postInfo.get(id)!, sent_at_s: round(t0 - tStart) }));
   const lat = perServer.map((x) => x.latency_s);
   const slowest = perServer.sort((a, b) => b.latency_s - a.latency_s).slice(0, 5);
   const mine = [...created.keys()];
