@@ -57,12 +57,17 @@ process.once('exit', () => {
   for (const c of running) killTree(c, 'SIGKILL');
 });
 
-/** Signals the child; for detached children (npm) its whole process group, which we created. */
+/**
+ * Signals the child's process group (the child is its leader: we spawn it detached), so that
+ * what it started (npm's node) goes too. Falls back to the child alone only while it has not
+ * exited, so a PID the system may since have reused is never signalled.
+ */
 function killTree(child: ChildProcess, sig: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, sig);
   } catch {
+    if (child.exitCode !== null || child.signalCode !== null) return;
     try {
       process.kill(child.pid, sig);
     } catch {
@@ -175,8 +180,8 @@ async function startOnce(dataDir: string, ownDir: boolean, opts: StartOptions): 
         await exited;
         clearTimeout(t);
       }
-      // Whatever the child left in its process group (npm's node, for one) goes too.
-      killTree(child, 'SIGKILL');
+      // Whatever npm left in its process group (its node, if npm died first) goes too.
+      if (entry === 'npm') killTree(child, 'SIGKILL');
       const e = await exited;
       return { ...e, killed };
     })();
