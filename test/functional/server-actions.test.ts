@@ -101,6 +101,22 @@ describe('server actions', () => {
     assert.equal(list.body.servers[0].server_groups, undefined, 'list items have no server_groups');
   });
 
+  it('createImage: snapshot properties from the server, request metadata wins, no internal keys', async () => {
+    const id = await boot('snap-src');
+    const r = await act(tc.demo, id, { createImage: { name: 'snap', metadata: { image_type: 'test', k: 'v' } } }, '2.45');
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const img = (await tc.demo.get(`/image/v2/images/${r.body.image_id}`)).body;
+    assert.equal(img.name, 'snap');
+    assert.equal(img.image_type, 'test');
+    assert.equal(img.k, 'v');
+    assert.equal(img.instance_uuid, id);
+    assert.equal(img.meta, undefined, 'the compute-side image record is not a property');
+    await waitFor(async () => (await server(tc.demo, id))['OS-EXT-STS:task_state'] === null, 'snapshot done');
+    const plain = await act(tc.demo, id, { createImage: { name: 'snap2' } }, '2.45');
+    assert.equal(plain.status, 202, JSON.stringify(plain.body));
+    assert.equal((await tc.demo.get(`/image/v2/images/${plain.body.image_id}`)).body.image_type, 'snapshot');
+  });
+
   it('metadata and tags over HTTP', async () => {
     const id = await boot('meta');
     const md = await tc.demo.post(`/compute/v2.1/servers/${id}/metadata`, { metadata: { a: '1' } });

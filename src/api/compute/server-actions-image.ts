@@ -88,6 +88,15 @@ const rebuild: ActionHandler = async (deps: ComputeApiDeps, req: ApiRequest, val
   return { status: 202, body: { server } };
 };
 
+/**
+ * System metadata keys a snapshot does not take over as image properties: the boot image's
+ * identity and format, and the image meta record kept for the compute host.
+ */
+const NOT_INHERITED = new Set([
+  'image_base_image_ref', 'image_name', 'image_disk_format', 'image_container_format', 'image_min_ram', 'image_min_disk',
+  IMAGE_META_KEY,
+]);
+
 const createImage: ActionHandler = async (deps, req, value) => {
   const body = actionBody<{ name: string; metadata?: Record<string, string> }>('createImage', {
     type: 'object',
@@ -105,20 +114,21 @@ const createImage: ActionHandler = async (deps, req, value) => {
   const sys = json<Record<string, string>>(cur.system_metadata, {});
   const inherited: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(sys))
-    if (k.startsWith('image_') && !['image_base_image_ref', 'image_name', 'image_disk_format', 'image_container_format', 'image_min_ram', 'image_min_disk'].includes(k))
-      inherited[k.slice('image_'.length)] = v;
+    if (k.startsWith('image_') && !NOT_INHERITED.has(k)) inherited[k.slice('image_'.length)] = v;
+  // Nova's order: inherited image properties, then the snapshot's own, then the request's
+  // metadata, which wins (a caller may set image_type).
   const image = await deps.images.create(ctx, {
     ...inherited,
-    ...metadata,
-    name: body.name,
-    min_ram: Number(sys.image_min_ram ?? 0),
-    min_disk: Math.max(Number(sys.image_min_disk ?? 0), flavorOf(cur).root_gb),
     instance_uuid: cur.uuid,
     base_image_ref: cur.image_ref ?? '',
     image_type: 'snapshot',
     user_id: ctx.userId,
     owner_project_name: ctx.projectName ?? undefined,
     owner_user_name: ctx.userName,
+    ...metadata,
+    name: body.name,
+    min_ram: Number(sys.image_min_ram ?? 0),
+    min_disk: Math.max(Number(sys.image_min_disk ?? 0), flavorOf(cur).root_gb),
   });
   let updated;
   try {
