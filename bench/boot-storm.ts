@@ -125,6 +125,7 @@ async function run(): Promise<number> {
   log(`delete: ${JSON.stringify(del)}`);
   await sleep(1000);
   const memAfter = memoryOf(cloud.pid);
+  s.close();
   const stopped = await stopCloud();
 
   const result = {
