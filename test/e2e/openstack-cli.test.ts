@@ -132,6 +132,46 @@ describe('openstack CLI against nova-ts', { concurrency: true, timeout: 150_000 
     assert.equal(row['Availability Zone'], 'nova', JSON.stringify(row));
   });
 
+  test('pause, suspend, lock, rename, properties, resize + confirm, rebuild, snapshot', async () => {
+    const made = (await ok(['server', 'create', ...BOOT, '--wait', 'acts', '-f', 'json'])).json;
+    await ok(['server', 'pause', 'acts']);
+    await waitStatus('acts', 'PAUSED');
+    await ok(['server', 'unpause', 'acts']);
+    await waitStatus('acts', 'ACTIVE');
+    await ok(['server', 'suspend', 'acts']);
+    await waitStatus('acts', 'SUSPENDED');
+    await ok(['server', 'resume', 'acts']);
+    await waitStatus('acts', 'ACTIVE');
+
+    await ok(['server', 'lock', 'acts']);
+    // A locked server refuses actions from its non-admin owner; here the owner is admin, so check the flag.
+    assert.equal((await ok(['server', 'show', 'acts', '-f', 'json'])).json.locked, true);
+    await ok(['server', 'unlock', 'acts']);
+
+    await ok(['server', 'set', '--name', 'acts2', '--property', 'role=e2e', 'acts']);
+    const renamed = (await ok(['server', 'show', made.id, '-f', 'json'])).json;
+    assert.equal(renamed.name, 'acts2');
+    assert.match(JSON.stringify(renamed.properties), /role.*e2e/);
+    await ok(['server', 'unset', '--property', 'role', made.id]);
+    assert.doesNotMatch(JSON.stringify((await ok(['server', 'show', made.id, '-f', 'json'])).json.properties ?? ''), /role/);
+
+    await ok(['server', 'resize', '--flavor', 'm1.small', '--wait', made.id]);
+    assert.equal((await ok(['server', 'show', made.id, '-f', 'json'])).json.status, 'VERIFY_RESIZE');
+    await ok(['server', 'resize', 'confirm', made.id]);
+    const resized = await waitStatus(made.id, 'ACTIVE');
+    assert.match(JSON.stringify(resized.flavor), /m1\.small/);
+
+    await ok(['server', 'rebuild', '--wait', made.id]);
+    assert.equal((await ok(['server', 'show', made.id, '-f', 'json'])).json.status, 'ACTIVE');
+
+    const snap = (await ok(['server', 'image', 'create', '--name', 'acts-snap', '--wait', made.id, '-f', 'json'])).json;
+    assert.equal(snap.name, 'acts-snap');
+    assert.equal((await ok(['image', 'show', snap.id, '-f', 'json'])).json.status, 'active');
+    const actions = (await ok(['server', 'event', 'list', made.id, '-f', 'json'])).json as any[];
+    for (const a of ['create', 'pause', 'unpause', 'suspend', 'resume', 'lock', 'unlock', 'resize', 'confirmResize', 'rebuild', 'createImage'])
+      assert.ok(actions.some((x) => x.Action === a), `no ${a} in server event list: ${JSON.stringify(actions)}`);
+  });
+
   test('server create --min 5 --max 5 gives 5 servers that all become ACTIVE', async () => {
     await ok(['server', 'create', ...BOOT, '--min', '5', '--max', '5', 'multi', '-f', 'json']);
     const end = Date.now() + 30_000;
