@@ -88,7 +88,7 @@ after(async () => {
   if (keptDir) rmSync(keptDir, { recursive: true, force: true });
 });
 
-describe('openstack CLI against nova-ts', { concurrency: true, timeout: 150_000 }, () => {
+describe('openstack CLI against nova-ts', { concurrency: true, timeout: 300_000 }, () => {
   test('server create --wait reaches ACTIVE; list, show, stop, start, reboot, delete --wait', async () => {
     const created = (await ok(['server', 'create', ...BOOT, '--wait', 'vm1', '-f', 'json'])).json;
     assert.equal(created.status, 'ACTIVE', JSON.stringify(created));
