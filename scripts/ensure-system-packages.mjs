@@ -62,7 +62,7 @@ export function ensureSystemPackages(pkgs) {
     log(`installing needs root; run as root: apt-get install -y ${missing.join(' ')}`);
     return { installed: [], missing };
   }
-  const install = ['apt-get', 'install', '-y', '--no-install-recommends', ...missing];
+  const install = ['apt-get', 'install', '-y', ...missing];
   let updated = false;
   if (!haveLists()) {
     updated = run(prefix, ['apt-get', 'update']);
