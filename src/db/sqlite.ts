@@ -14,6 +14,9 @@ export function openSqlite(path: string): Sql {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Checkpoint (and fsync the DB file) every ~40 MB of WAL rather than every 4 MB: under a
+  // boot storm the default made checkpoint fsyncs a third of all commit time.
+  db.pragma('wal_autocheckpoint = 10000');
   // `x REGEXP pattern` (search semantics, as MySQL's and PostgreSQL's `~`); NULL never matches.
   const regexps = new Map<string, RegExp>();
   db.function('regexp', { deterministic: true }, (pattern: unknown, value: unknown) => {
