@@ -111,6 +111,10 @@ describe('server actions', () => {
     assert.equal(img.k, 'v');
     assert.equal(img.instance_uuid, id);
     assert.equal(img.meta, undefined, 'the compute-side image record is not a property');
+    const byServer = await tc.demo.get(`/compute/v2.1/images?server=${encodeURIComponent(`${tc.url}/compute/v2.1/servers/${id}`)}`);
+    assert.deepEqual(byServer.body.images.map((i: any) => i.id), [r.body.image_id], 'the image proxy filters by server link');
+    const byType = await tc.demo.get('/compute/v2.1/images/detail?type=test');
+    assert.deepEqual(byType.body.images.map((i: any) => i.id), [r.body.image_id]);
     await waitFor(async () => (await server(tc.demo, id))['OS-EXT-STS:task_state'] === null, 'snapshot done');
     const plain = await act(tc.demo, id, { createImage: { name: 'snap2' } }, '2.45');
     assert.equal(plain.status, 202, JSON.stringify(plain.body));

@@ -94,6 +94,11 @@ export const mountImages: MountFn = (router, deps) => {
     if (name) filters.name = name;
     const status = req.query.get('status');
     if (status) filters.status = status.toLowerCase();
+    // Nova's property filters: server (a server id or link) and type (snapshot, backup).
+    const server = req.query.get('server');
+    if (server) filters.instance_uuid = server.replace(/\/+$/, '').split('/').pop()!;
+    const type = req.query.get('type');
+    if (type) filters.image_type = type;
     for (const [q, g] of [['minRam', 'min_ram'], ['minDisk', 'min_disk']] as const) {
       const v = req.query.get(q);
       if (v !== null) {
