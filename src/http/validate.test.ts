@@ -31,3 +31,11 @@ test('messages name the field and say what is wrong, as Nova does', () => {
   assert.match(message({ server: { name: 5 } }), /5 is not of type 'string'/);
   assert.match(message({ server: { name: ' padded ' } }), /does not match/);
 });
+
+test('a deeply nested or huge value gives a 400 message, never a crash', () => {
+  let deep: unknown = 'x';
+  for (let i = 0; i < 20000; i++) deep = [deep];
+  assert.match(message({ server: { name: deep } }), /is not of type 'string'/);
+  const long = message({ server: { name: 7, flavorRef: 'y'.repeat(5000) } });
+  assert.ok(long.length < 400, `message is ${long.length} characters`);
+});

@@ -12,13 +12,24 @@ ajv.addFormat('uuid-like', /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
+/** The value as a message shows it: JSON, cut at 200 characters; never throws (deep nesting). */
+function showValue(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : String(JSON.stringify(value));
+  } catch {
+    text = Array.isArray(value) ? '[…]' : typeof value === 'object' && value !== null ? '{…}' : String(value);
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
 /** Nova's jsonschema message: "Invalid input for field/attribute X. Value: V. <reason>". */
 function describe(err: ErrorObject, data: unknown): string {
   const path = err.instancePath.split('/').filter(Boolean);
   let value: unknown = data;
   for (const p of path) value = value && typeof value === 'object' ? (value as any)[p] : undefined;
   const field = path.length ? path[path.length - 1] : '';
-  const shown = typeof value === 'string' ? value : JSON.stringify(value);
+  const shown = showValue(value);
   let reason: string;
   switch (err.keyword) {
     case 'additionalProperties':
@@ -26,7 +37,7 @@ function describe(err: ErrorObject, data: unknown): string {
     case 'required':
       return `'${(err.params as any).missingProperty}' is a required property`;
     case 'type':
-      reason = `${JSON.stringify(value)} is not of type '${(err.params as any).type}'`;
+      reason = `${showValue(value)} is not of type '${(err.params as any).type}'`;
       break;
     case 'maxLength':
       reason = `'${shown}' is too long`;
@@ -35,7 +46,7 @@ function describe(err: ErrorObject, data: unknown): string {
       reason = `'${shown}' is too short`;
       break;
     case 'enum':
-      reason = `${JSON.stringify(value)} is not one of ${JSON.stringify((err.params as any).allowedValues)}`;
+      reason = `${showValue(value)} is not one of ${JSON.stringify((err.params as any).allowedValues)}`;
       break;
     case 'pattern':
       reason = `'${shown}' does not match '${(err.params as any).pattern}'`;

@@ -31,6 +31,7 @@ import {
   writeMetadata,
   type Aggregate,
 } from './aggregate-store.js';
+import { own } from '../../util/own.js';
 
 const RULE = 'os_compute_api:os-aggregates';
 
@@ -254,7 +255,7 @@ export const mountAggregates: MountFn = (router, deps) => {
     const keys = Object.keys(body);
     requireAdmin(ctxOf(req), `${RULE}:${keys[0] ?? 'action'}`);
     if (keys.length !== 1) throw invalid('Malformed request body');
-    const fn = actions[keys[0]];
+    const fn = own(actions, keys[0]);
     if (!fn) throw invalid(`There is no such action: ${keys[0]}`);
     const a = await fn(deps, req, aggregateId(req.params.id), body[keys[0]]);
     return { status: 200, body: { aggregate: aggregateView(req, a) } };

@@ -4,6 +4,7 @@
  * values well formed; keys in other namespaces are accepted untouched, as Nova does.
  */
 import { invalid } from '../../errors.js';
+import { own } from '../../util/own.js';
 
 type Rule = { enum: readonly string[] } | { int: [number, number] } | { bool: true } | { pattern: RegExp };
 
@@ -52,7 +53,7 @@ const failed = (reason: string) => invalid(`Validation failed; ${reason}`);
 
 /** Throws Invalid when a well-known extra spec has a malformed value or an unknown key. */
 export function checkExtraSpec(key: string, value: string): void {
-  const rule = RULES[key];
+  const rule = own(RULES, key);
   if (!rule) {
     if (key.startsWith('trait:') || key.startsWith('trait')) {
       if (!['required', 'forbidden'].includes(value)) throw failed(`extra spec '${key}' must be one of 'required', 'forbidden'; got '${value}'.`);

@@ -41,7 +41,8 @@ async function adminFlavor(sql: Sql, req: ApiRequest, rule: string): Promise<Fla
 }
 
 async function store(sql: Sql, req: ApiRequest, row: FlavorRow, specs: Record<string, string | number | boolean>) {
-  const out: Record<string, string> = {};
+  // A prototype-less map: a key such as `__proto__` is kept as the key it is.
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(specs)) {
     out[k] = specValue(v);
     if (req.mv.atLeast('2.86')) checkExtraSpec(k, out[k]);

@@ -23,6 +23,7 @@ import {
   type FlavorCreateBody,
 } from './flavor-schemas.js';
 import { rejectUnknownQuery } from './query.js';
+import { own } from '../../util/own.js';
 
 /** API sort keys and the column each sorts on. */
 const SORT_KEYS: Record<string, string> = {
@@ -89,7 +90,7 @@ async function listFlavors(sql: Sql, ctx: RequestContext, req: ApiRequest): Prom
   }
   const sortKey = req.query.get('sort_key') ?? 'flavorid';
   const sortDir = (req.query.get('sort_dir') ?? 'asc').toLowerCase();
-  const col = SORT_KEYS[sortKey];
+  const col = own(SORT_KEYS, sortKey);
   if (!col) throw invalid(`Invalid input for query parameters sort_key. Value: ${sortKey}. '${sortKey}' is not one of ${JSON.stringify(Object.keys(SORT_KEYS))}`);
   if (sortDir !== 'asc' && sortDir !== 'desc')
     throw invalid(`Invalid input for query parameters sort_dir. Value: ${sortDir}. '${sortDir}' is not one of ['asc', 'desc']`);

@@ -150,13 +150,13 @@ export const mountImages: MountFn = (router, deps) => {
   });
   router.get(`${base}/:id/metadata/:key`, async (req) => {
     const md = metadataOf(await images.show(gate(req), req.params.id));
-    if (!(req.params.key in md)) throw notFound('Invalid metadata key');
+    if (!Object.hasOwn(md, req.params.key)) throw notFound('Invalid metadata key');
     return { status: 200, body: { meta: { [req.params.key]: md[req.params.key] } } };
   });
   router.put(`${base}/:id/metadata/:key`, async (req) => {
     const ctx = gate(req);
     const { meta } = validate<{ meta: Record<string, string> }>(metaKeySchema, req.body);
-    if (!(req.params.key in meta)) throw invalid('Request body and URI mismatch');
+    if (!Object.hasOwn(meta, req.params.key)) throw invalid('Request body and URI mismatch');
     const md = await writeMetadata(req, ctx, meta, false);
     return { status: 200, body: { meta: { [req.params.key]: md[req.params.key] } } };
   });
@@ -164,7 +164,7 @@ export const mountImages: MountFn = (router, deps) => {
     const ctx = gate(req);
     requireWriter(ctx, 'compute:image:update');
     const md = metadataOf(await images.show(ctx, req.params.id));
-    if (!(req.params.key in md)) throw notFound('Invalid metadata key');
+    if (!Object.hasOwn(md, req.params.key)) throw notFound('Invalid metadata key');
     if (!images.update) throw notImplemented('Changing image metadata through the Compute API is not available in this deployment.');
     await images.update(ctx, req.params.id, {}, [req.params.key]);
     return { status: 204 };

@@ -8,6 +8,7 @@ import type { ActionHandler } from './server-action-flow.js';
 import { powerActions } from './server-actions-power.js';
 import { resizeActions } from './server-actions-resize.js';
 import { imageActions } from './server-actions-image.js';
+import { own } from '../../util/own.js';
 
 const handlers: Record<string, ActionHandler> = { ...powerActions, ...resizeActions, ...imageActions };
 
@@ -16,7 +17,7 @@ export const mountServerActions: MountFn = (router, deps) => {
     const body = bodyObject(req);
     const keys = Object.keys(body);
     if (keys.length !== 1) throw invalid('Malformed request body');
-    const handler = handlers[keys[0]];
+    const handler = own(handlers, keys[0]);
     if (!handler) throw invalid(`There is no such action: ${keys[0]}`);
     return handler(deps, req, body[keys[0]]);
   });

@@ -21,7 +21,7 @@ export const mountServerIps: MountFn = (router, deps) => {
   router.get(`${API_PREFIX}/servers/:id/ips/:network`, async (req) => {
     const row = await loadServer(deps.sql, ctxOf(req), req.params.id);
     const all = addressesOf(row);
-    if (!(req.params.network in all)) throw notFound('Instance is not a member of specified network');
+    if (!Object.hasOwn(all, req.params.network)) throw notFound('Instance is not a member of specified network');
     return { status: 200, body: { [req.params.network]: plain(all[req.params.network]) } };
   });
 };

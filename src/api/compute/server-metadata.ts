@@ -78,7 +78,7 @@ export const mountServerMetadata: MountFn = (router, deps) => {
   router.get(`${P}/:key`, async (req) => {
     const row = await loadServer(deps.sql, ctxOf(req), req.params.id);
     const md = await readMetadata(deps.sql, row.uuid);
-    if (!(req.params.key in md)) throw notFound('Metadata item was not found');
+    if (!Object.hasOwn(md, req.params.key)) throw notFound('Metadata item was not found');
     return { status: 200, body: { meta: { [req.params.key]: md[req.params.key] } } };
   });
 

@@ -10,6 +10,7 @@ import { ctxOf, type ApiRequest } from '../../http/types.js';
 import { vmStatesForStatus } from '../../compute/vm-states.js';
 import { parseTime } from '../../util/time.js';
 import { pageParams } from './common.js';
+import { own } from '../../util/own.js';
 
 const ALWAYS = ['reservation_id', 'name', 'status', 'image', 'flavor', 'ip', 'changes-since', 'all_tenants', 'limit', 'marker', 'sort_key', 'sort_dir'];
 const TAG_FILTERS = ['tags', 'tags-any', 'not-tags', 'not-tags-any'];
@@ -298,7 +299,7 @@ function sortOrder(req: ApiRequest): SortTerm[] {
   const keys = req.query.getAll('sort_key');
   const dirs = req.query.getAll('sort_dir');
   for (const k of keys)
-    if (!SORT_KEYS[k]) throw invalid(`Invalid input for query parameters sort_key. Value: ${k}. '${k}' is not one of ${JSON.stringify(Object.keys(SORT_KEYS))}`);
+    if (!own(SORT_KEYS, k)) throw invalid(`Invalid input for query parameters sort_key. Value: ${k}. '${k}' is not one of ${JSON.stringify(Object.keys(SORT_KEYS))}`);
   for (const d of dirs) if (d !== 'asc' && d !== 'desc') throw invalid(`Invalid input for query parameters sort_dir. Value: ${d}. '${d}' is not one of ['asc', 'desc']`);
   if (dirs.length > keys.length && keys.length > 0) throw invalid('Sort direction size exceeds sort key size');
   const terms: SortTerm[] = [];
@@ -306,7 +307,7 @@ function sortOrder(req: ApiRequest): SortTerm[] {
   const defaultDir = (dirs[0] as 'asc' | 'desc' | undefined) ?? 'desc';
   keys.forEach((k, i) => {
     if (!ctxOf(req).isAdmin && (k === 'host' || k === 'node')) return;
-    const { col, kind } = SORT_KEYS[k];
+    const { col, kind } = own(SORT_KEYS, k)!;
     if (seen.has(col)) return;
     seen.add(col);
     terms.push(term(col, kind, (dirs[i] as 'asc' | 'desc' | undefined) ?? defaultDir));
