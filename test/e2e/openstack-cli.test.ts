@@ -321,6 +321,12 @@ describe('restart', { timeout: 300_000 }, () => {
     const shown = (await ok(['server', 'show', made.id, '-f', 'json'])).json;
     assert.equal(shown.id, made.id);
     assert.ok(((await ok(['flavor', 'list', '-f', 'json'])).json as any[]).some((f) => f.Name === 'm1.tiny'));
+    // The guest outlived the restart (as a real one would): after a power-sync pass (every
+    // 10 s) it is still ACTIVE, and it can be stopped.
+    await new Promise((r) => setTimeout(r, 11_000));
+    assert.equal((await ok(['server', 'show', made.id, '-f', 'json'])).json.status, 'ACTIVE');
+    await ok(['server', 'stop', made.id]);
+    await waitStatus(made.id, 'SHUTOFF');
     const out = c().output();
     const second = await c().stop();
     cloud = undefined;

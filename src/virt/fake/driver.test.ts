@@ -52,3 +52,30 @@ test('fake driver: simulatePowerOff shuts the guest down behind the manager\'s b
   d.simulatePowerOff(vm.uuid);
   assert.equal(await d.powerState(vm.uuid), PowerState.SHUTDOWN);
 });
+
+test('with a state dir, guests outlive the driver: a new driver on the same host finds them as they were', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'nova-ts-fake-'));
+  try {
+    const opts = { delays: {}, failures: {}, failingHosts: [], vcpus: 4, memoryMb: 4096, diskGb: 40, host: 'h1', stateDir: dir };
+    const a = new FakeDriver(opts);
+    await a.init('h1');
+    await a.spawn(contractInstance({ uuid: '11111111-1111-1111-1111-111111111111' }));
+    await a.spawn(contractInstance({ uuid: '22222222-2222-2222-2222-222222222222' }));
+    await a.powerOff('22222222-2222-2222-2222-222222222222');
+    await a.close();
+    const b = new FakeDriver(opts);
+    await b.init('h1');
+    assert.deepEqual((await b.listInstances()).sort(), ['11111111-1111-1111-1111-111111111111', '22222222-2222-2222-2222-222222222222']);
+    assert.equal(await b.powerState('11111111-1111-1111-1111-111111111111'), 1);
+    assert.equal(await b.powerState('22222222-2222-2222-2222-222222222222'), 4);
+    const other = new FakeDriver({ ...opts, host: 'h2' });
+    await other.init('h2');
+    assert.deepEqual(await other.listInstances(), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+

@@ -7,7 +7,11 @@
  * - delays[op]: milliseconds op takes (no timer at all when 0 or absent);
  * - failures[op]: probability in [0,1] that op fails with an error naming the injection;
  * - failingHosts: hosts whose spawn always fails, with a message naming the host.
+ *
+ * With `stateDir` the guests of a host are kept in `<stateDir>/<host>.json` (written at most
+ * every 200 ms, and on close), so they outlive a restart of nova-ts as real guests do.
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,7 +25,11 @@ export type FakeDriverOptions = FakeDriverConfig & {
   host: string;
   /** Random source for failure injection (tests pass a deterministic one). */
   random?: () => number;
+  /** Where guests are kept across restarts; none: in memory only. */
+  stateDir?: string;
 };
+
+const SAVE_DELAY_MS = 200;
 
 interface FakeGuest {
   name: string;
@@ -45,6 +53,7 @@ export class FakeDriver implements ComputeDriver {
   private readonly guests = new Map<string, FakeGuest>();
   private host: string;
   private readonly random: () => number;
+  private saveTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly opts: FakeDriverOptions) {
     this.host = opts.host;
@@ -67,6 +76,7 @@ export class FakeDriver implements ComputeDriver {
   }
 
   private log(g: FakeGuest, line: string): void {
+    this.changed();
     g.console.push(line);
     if (g.console.length > MAX_CONSOLE_LINES) g.console.splice(0, g.console.length - MAX_CONSOLE_LINES);
   }
@@ -85,6 +95,31 @@ export class FakeDriver implements ComputeDriver {
 
   async init(host: string): Promise<void> {
     this.host = host;
+    const file = this.stateFile();
+    if (!file || !existsSync(file)) return;
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, FakeGuest>;
+    for (const [uuid, g] of Object.entries(saved)) this.guests.set(uuid, g);
+  }
+
+  private stateFile(): string | null {
+    return this.opts.stateDir ? join(this.opts.stateDir, `${this.host}.json`) : null;
+  }
+
+  /** Notes a change of the guests; they are saved shortly after (and on close). */
+  private changed(): void {
+    if (!this.opts.stateDir || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => this.save(), SAVE_DELAY_MS);
+    this.saveTimer.unref();
+  }
+
+  private save(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    const file = this.stateFile();
+    if (!file) return;
+    mkdirSync(this.opts.stateDir!, { recursive: true });
+    writeFileSync(`${file}.tmp`, JSON.stringify(Object.fromEntries(this.guests)));
+    renameSync(`${file}.tmp`, file);
   }
 
   async spawn(instance: InstancePayload): Promise<void> {
@@ -108,13 +143,14 @@ export class FakeDriver implements ComputeDriver {
 
   async destroy(uuid: string): Promise<void> {
     await this.step('destroy');
-    this.guests.delete(uuid);
+    if (this.guests.delete(uuid)) this.changed();
   }
 
   async reboot(uuid: string, type: 'SOFT' | 'HARD'): Promise<void> {
     const g = type === 'SOFT' ? this.expect(uuid, 'soft reboot', [PowerState.RUNNING]) : this.guest(uuid);
     await this.step('reboot');
     g.power = PowerState.RUNNING;
+    this.changed();
     this.log(g, `reboot: ${type === 'SOFT' ? 'Restarting system' : 'hard reset'}`);
     this.bootLog(g);
   }
@@ -124,6 +160,7 @@ export class FakeDriver implements ComputeDriver {
     await this.step('powerOff');
     if (g.power !== PowerState.SHUTDOWN) this.log(g, 'reboot: Power down');
     g.power = PowerState.SHUTDOWN;
+    this.changed();
   }
 
   async powerOn(uuid: string): Promise<void> {
@@ -131,30 +168,35 @@ export class FakeDriver implements ComputeDriver {
     await this.step('powerOn');
     if (g.power !== PowerState.RUNNING) this.bootLog(g);
     g.power = PowerState.RUNNING;
+    this.changed();
   }
 
   async pause(uuid: string): Promise<void> {
     const g = this.expect(uuid, 'pause', [PowerState.RUNNING]);
     await this.step('pause');
     g.power = PowerState.PAUSED;
+    this.changed();
   }
 
   async unpause(uuid: string): Promise<void> {
     const g = this.expect(uuid, 'unpause', [PowerState.PAUSED]);
     await this.step('unpause');
     g.power = PowerState.RUNNING;
+    this.changed();
   }
 
   async suspend(uuid: string): Promise<void> {
     const g = this.expect(uuid, 'suspend', [PowerState.RUNNING, PowerState.PAUSED]);
     await this.step('suspend');
     g.power = PowerState.SUSPENDED;
+    this.changed();
   }
 
   async resume(uuid: string): Promise<void> {
     const g = this.expect(uuid, 'resume', [PowerState.SUSPENDED]);
     await this.step('resume');
     g.power = PowerState.RUNNING;
+    this.changed();
   }
 
   async rebuild(instance: InstancePayload): Promise<void> {
@@ -163,6 +205,7 @@ export class FakeDriver implements ComputeDriver {
     g.imageRef = instance.image_ref;
     g.name = instance.display_name;
     g.power = PowerState.RUNNING;
+    this.changed();
     this.log(g, `rebuild: new root disk from image ${instance.image_ref ?? '(none)'}`);
     this.bootLog(g);
   }
@@ -172,6 +215,7 @@ export class FakeDriver implements ComputeDriver {
     await this.step('resize');
     const wasRunning = g.power === PowerState.RUNNING;
     g.flavor = newFlavor;
+    this.changed();
     if (wasRunning) this.bootLog(g);
   }
 
@@ -211,7 +255,8 @@ export class FakeDriver implements ComputeDriver {
   }
 
   async close(): Promise<void> {
-    /* nothing held but memory: guests survive, as real guests survive a compute restart */
+    // Guests survive, as real guests survive a compute restart: save them if anything changed.
+    if (this.saveTimer) this.save();
   }
 
   // --- test helpers (not part of ComputeDriver) ---
@@ -220,12 +265,14 @@ export class FakeDriver implements ComputeDriver {
   simulatePowerOff(uuid: string): void {
     const g = this.guest(uuid);
     g.power = PowerState.SHUTDOWN;
+    this.changed();
     this.log(g, 'reboot: Power down (requested by the guest)');
   }
 
   /** Makes a guest vanish without the compute service knowing (for power-sync tests). */
   simulateVanish(uuid: string): void {
     this.guests.delete(uuid);
+    this.changed();
   }
 }
 
