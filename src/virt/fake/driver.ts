@@ -9,7 +9,7 @@
  * - failingHosts: hosts whose spawn always fails, with a message naming the host.
  *
  * With `stateDir` the guests of a host are kept in `<stateDir>/<host>.json` (written at most
- * every 200 ms, and on close), so they outlive a restart of nova-ts as real guests do.
+ * every second, and on close), so they outlive a restart of nova-ts as real guests do.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -29,7 +29,7 @@ export type FakeDriverOptions = FakeDriverConfig & {
   stateDir?: string;
 };
 
-const SAVE_DELAY_MS = 200;
+const SAVE_DELAY_MS = 1000;
 
 interface FakeGuest {
   name: string;
