@@ -12,7 +12,8 @@ import { RESOURCE_WORDS } from './filters/resource-filter.js';
 
 export type ClaimResult = { ok: true } | { ok: false; reason: string };
 
-interface NodeRow {
+/** The capacity columns of a compute_nodes row. */
+export interface NodeRow {
   host: string;
   vcpus: number;
   memory_mb: number;

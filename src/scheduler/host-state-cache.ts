@@ -6,22 +6,12 @@
  * back-to-back decisions spread without waiting for a reload.
  */
 import type { Sql } from '../db/sql.js';
-import { nodeUsage } from './claims.js';
+import { nodeUsage, type NodeRow as CapacityRow } from './claims.js';
 import { DEFAULT_AVAILABILITY_ZONE, type HostState, type Resources } from './host-state.js';
 
-interface NodeRow {
+interface NodeRow extends CapacityRow {
   uuid: string;
-  host: string;
   hypervisor_hostname: string;
-  vcpus: number;
-  memory_mb: number;
-  local_gb: number;
-  cpu_allocation_ratio: number;
-  ram_allocation_ratio: number;
-  disk_allocation_ratio: number;
-  reserved_host_cpus: number;
-  reserved_host_memory_mb: number;
-  reserved_host_disk_mb: number;
 }
 interface ServiceRow {
   host: string;
