@@ -88,6 +88,19 @@ test('compute: rebuild keeps the instance ACTIVE on the same host', async () => 
   }
 });
 
+test('compute: a server rebuilt while stopped stays SHUTOFF, as in Nova', async () => {
+  const { r, uuid } = await booted();
+  try {
+    await act(r, uuid, 'powering-off', 'stop', (h, a) => r.compute.stopInstance(h, a));
+    const row = await act(r, uuid, 'rebuilding', 'rebuild', (h, a) => r.compute.rebuildInstance(h, a));
+    assert.equal(status(row), 'SHUTOFF');
+    assert.equal(row.power_state, 4);
+    assert.equal(await r.hosts.get('host1')!.driver.powerState(uuid), 4);
+  } finally {
+    await r.close();
+  }
+});
+
 async function addFlavor(r: Rig, id: number, memory_mb: number) {
   await r.sql.run('INSERT INTO flavors (id, flavorid, name, memory_mb, vcpus, root_gb, created_at) VALUES (?, ?, ?, ?, 1, 1, ?)', [id, String(id), `f${id}`, memory_mb, nowIso()]);
 }

@@ -185,7 +185,12 @@ export class ComputeManager {
       async () => {
         await this.update(a.instance.uuid, { task_state: TaskState.REBUILD_SPAWNING });
         await this.driver.rebuild(a.instance);
-        await this.update(a.instance.uuid, { vm_state: VmState.ACTIVE, task_state: null, power_state: PowerState.RUNNING, launched_at: nowIso() });
+        // As Nova: a server rebuilt while stopped stays stopped (the new guest is powered off).
+        if (a.instance.vm_state === VmState.STOPPED) {
+          await this.driver.powerOff(a.instance.uuid);
+          await this.update(a.instance.uuid, { vm_state: VmState.STOPPED, task_state: null, power_state: PowerState.SHUTDOWN, launched_at: nowIso() });
+        } else
+          await this.update(a.instance.uuid, { vm_state: VmState.ACTIVE, task_state: null, power_state: PowerState.RUNNING, launched_at: nowIso() });
       },
       async () => ({ vm_state: VmState.ERROR, task_state: null, power_state: await this.powerOf(a.instance.uuid) }),
     );

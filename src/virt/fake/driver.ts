@@ -81,9 +81,20 @@ export class FakeDriver implements ComputeDriver {
     if (g.console.length > MAX_CONSOLE_LINES) g.console.splice(0, g.console.length - MAX_CONSOLE_LINES);
   }
 
+  /** A boot log shaped like a small Linux guest's, so console readers see something real-looking. */
   private bootLog(g: FakeGuest): void {
-    this.log(g, `[    0.000000] Linux version 6.1.0-fake (nova-ts fake hypervisor on ${this.host})`);
-    this.log(g, `${g.name} login: fake guest ${g.name} is up (flavor ${g.flavor.name}, ${g.flavor.vcpus} vCPU, ${g.flavor.memory_mb} MB)`);
+    const f = g.flavor;
+    for (const line of [
+      `[    0.000000] Linux version 6.1.0-fake (nova-ts fake hypervisor on ${this.host})`,
+      `[    0.000000] Command line: console=ttyS0 root=/dev/vda1`,
+      `[    0.010000] Memory: ${f.memory_mb * 1024}K available`,
+      `[    0.020000] smpboot: Allowing ${f.vcpus} CPUs`,
+      `[    0.500000] virtio_blk virtio1: [vda] ${f.root_gb * 2097152} 512-byte logical blocks`,
+      `[    1.000000] Run /init as init process`,
+      `Starting network: OK`,
+      `${g.name} login: fake guest ${g.name} is up (flavor ${f.name}, ${f.vcpus} vCPU, ${f.memory_mb} MB)`,
+    ])
+      this.log(g, line);
   }
 
   private expect(uuid: string, op: string, allowed: PowerState[]): FakeGuest {
