@@ -16,6 +16,7 @@ import { startScheduler } from './scheduler/manager.js';
 import { startConductor } from './conductor/manager.js';
 import { startCompute } from './compute/manager.js';
 import { createDriver } from './virt/registry.js';
+import type { ComputeDriver } from './virt/driver.js';
 import { loadSecrets, writeCloudsYaml, type Secrets } from './clouds-yaml.js';
 import { logger } from './util/log.js';
 
@@ -32,6 +33,8 @@ export interface Cloud {
   secrets: Secrets;
   /** Names of the compute hosts running in this process. */
   hosts: string[];
+  /** The virt driver of each compute host in this process, by host name. */
+  drivers: Map<string, ComputeDriver>;
   close(): Promise<void>;
 }
 
@@ -78,12 +81,14 @@ export async function startCloud(config: Config): Promise<Cloud> {
   stops.push((await startScheduler({ sql, bus, config: config.scheduler })).stop);
   stops.push((await startConductor({ sql, bus, images: image.client, config })).stop);
   const hosts: string[] = [];
+  const drivers = new Map<string, ComputeDriver>();
   for (let i = 1; i <= Math.max(1, config.fakeHosts); i++) {
     const host = `host${i}`;
     const driver = createDriver(config, host);
     const svc = await startCompute({ bus, host, driver, images: image.client, config: config.compute });
     stops.push(svc.stop);
     hosts.push(host);
+    drivers.set(host, driver);
   }
   writeCloudsYaml(config.dataDir, url, config.region, secrets);
 
@@ -97,6 +102,7 @@ export async function startCloud(config: Config): Promise<Cloud> {
     image,
     secrets,
     hosts,
+    drivers,
     async close() {
       if (closed) return;
       closed = true;

@@ -62,6 +62,17 @@ export async function syncPowerStates(d: {
       d.log.debug(`power sync of ${inst.uuid} skipped: ${(e as Error).message}`);
     }
   }
+  // Guests of instances deleted while this host was away (deleted locally by the API): reap
+  // them, as Nova's running_deleted_instance_action = reap does.
+  if (present.size > 0) {
+    for (const uuid of await d.conductor.deletedInstances({ uuids: [...present] })) {
+      d.log.info(`instance ${uuid} was deleted while this host was down: destroying its guest`);
+      await d.driver.destroy(uuid).then(
+        () => present.delete(uuid),
+        (e) => d.log.warn(`destroying the guest of deleted instance ${uuid} failed`, e),
+      );
+    }
+  }
   const unknown = [...present];
   const fresh = unknown.filter((u) => !d.reported?.has(u));
   if (fresh.length)

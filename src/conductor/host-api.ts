@@ -3,7 +3,7 @@
  * function validates what it receives and is safe to retry.
  */
 import { addInstanceFault, finishActionEvent, getInstance, startActionEvent, updateInstance, type InstancePatch, type InstanceRow } from '../db/instances.js';
-import type { Sql } from '../db/sql.js';
+import { inList, type Sql } from '../db/sql.js';
 import { invalid } from '../errors.js';
 import { release } from '../scheduler/claims.js';
 import { nowIso } from '../util/time.js';
@@ -99,6 +99,17 @@ export async function instanceDestroyed(ctx: ConductorContext, a: { uuid: string
   const freed = await release(sql, a.uuid);
   for (const m of migrations) freed.push(...(await release(sql, m.uuid)));
   ctx.hostStateChanged([...new Set(freed)]);
+}
+
+/** Of uuids, those with no live instance row but a deleted one. */
+export async function deletedInstances(sql: Sql, uuids: string[]): Promise<string[]> {
+  if (uuids.length === 0) return [];
+  const rows = await sql.all<{ uuid: string }>(
+    `SELECT uuid FROM instances WHERE uuid IN ${inList(uuids.length)} AND deleted <> 0
+       AND uuid NOT IN (SELECT uuid FROM instances WHERE uuid IN ${inList(uuids.length)} AND deleted = 0)`,
+    [...uuids, ...uuids],
+  );
+  return [...new Set(rows.map((r) => r.uuid))];
 }
 
 export async function instancesOnHost(sql: Sql, host: string): Promise<InstancePayload[]> {

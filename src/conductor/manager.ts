@@ -81,6 +81,7 @@ const METHODS: Record<string, Method> = {
     return { disabled: s.disabled, forced_down: s.forced_down };
   },
   instances_on_host: (c, a) => hostApi.instancesOnHost(c.sql, str(a, 'host')),
+  deleted_instances: (c, a) => hostApi.deletedInstances(c.sql, list(a, 'uuids').map(String)),
   migration_get: (c, a) => migrationGet(c, str(a, 'uuid')),
   resize_finished: (c, a) => resizeFinished(c, { instance_uuid: str(a, 'instance_uuid'), migration_uuid: str(a, 'migration_uuid'), power_state: num(a, 'power_state') }),
   resize_confirmed: (c, a) => resizeConfirmed(c, { instance_uuid: str(a, 'instance_uuid'), migration_uuid: str(a, 'migration_uuid'), power_state: num(a, 'power_state') }),

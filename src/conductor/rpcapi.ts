@@ -8,13 +8,15 @@
  *         service_heartbeat, instances_on_host
  *   1.1 - resize_finished, resize_confirmed, resize_reverted (compute -> conductor, DB side of
  *         resize, confirm and revert; see src/conductor/resize.ts), migration_get
+ *   1.2 - deleted_instances (a host asks which of its unknown guests belong to deleted
+ *         instances, to reap them)
  */
 import type { Bus } from '../bus/bus.js';
 import type { InstancePatch } from '../db/instances.js';
 import type { HostResources, InstancePayload } from '../virt/driver.js';
 import type { Selection } from '../compute/rpcapi.js';
 
-export const CONDUCTOR_RPC_VERSION = '1.1';
+export const CONDUCTOR_RPC_VERSION = '1.2';
 export const CONDUCTOR_TOPIC = 'conductor';
 
 export interface MigrationInfo {
@@ -88,6 +90,10 @@ export class ConductorRpcApi {
   }
   instancesOnHost(args: { host: string }) {
     return this.call<InstancePayload[]>('instances_on_host', args);
+  }
+  /** Of these uuids, those whose instance is deleted in the DB (guests a host may reap). */
+  deletedInstances(args: { uuids: string[] }) {
+    return this.call<string[]>('deleted_instances', args);
   }
   /** The guest runs the new flavor: instance to VERIFY_RESIZE (vm_state resized). */
   resizeFinished(args: { instance_uuid: string; migration_uuid: string; power_state: number }) {

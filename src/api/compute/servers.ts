@@ -16,6 +16,7 @@ import { listInstances } from './servers-list.js';
 import { renderServer, renderServers, updateViewMode } from './server-view.js';
 import { canonicalIPv6, updateSchema } from './server-schemas.js';
 import { checkNotLocked, loadServer, payloadOf } from './server-access.js';
+import { isServiceUp, listServiceRows, serviceDownTime } from './service-state.js';
 
 export const mountServers: MountFn = (router, deps) => {
   const P = `${API_PREFIX}/servers`;
@@ -63,7 +64,10 @@ async function update(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiRespons
 /**
  * DELETE /servers/{id}: a server not yet on a host is deleted in the DB at once; otherwise it
  * goes to task_state deleting and its host is asked to terminate it (which soft-deletes the
- * row through the conductor). Deleting a server already being deleted is accepted.
+ * row through the conductor). When that host's compute service is down the server is deleted
+ * in the DB at once too (Nova's local delete; the host reaps the guest when it comes back), so
+ * a dead host never leaves servers stuck in `deleting`: deleting one again finishes it.
+ * Deleting a server already being deleted is accepted.
  */
 async function remove(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiResponse> {
   const ctx = ctxOf(req);
@@ -77,8 +81,12 @@ async function remove(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiRespons
 /** Deletes a server the caller may delete (checks done); idempotent while already deleting. */
 export async function deleteServer(deps: ComputeApiDeps, req: ApiRequest, row: InstanceRow): Promise<void> {
   const ctx = ctxOf(req);
-  if (!row.host && (await deleteUnscheduled(deps, req, row))) return;
+  if (!row.host && (await deleteInDb(deps, req, row, { onlyUnscheduled: true }))) return;
   const cur = await loadServer(deps.sql, ctx, row.uuid);
+  if (cur.host && (await computeHostDown(deps, cur.host))) {
+    await deleteInDb(deps, req, cur, { onlyUnscheduled: false });
+    return;
+  }
   if (cur.task_state === TaskState.DELETING) return;
   const updated = await deps.sql.tx(async (tx) => {
     const u = await updateInstance(tx, cur.uuid, { task_state: TaskState.DELETING, progress: 0 });
@@ -88,18 +96,31 @@ export async function deleteServer(deps: ComputeApiDeps, req: ApiRequest, row: I
   await new ComputeRpcApi(deps.bus).terminateInstance(updated.host!, { instance: await payloadOf(deps.sql, updated), request_id: req.requestId });
 }
 
-/** Soft-deletes a server that no host has yet; false when a host claimed it meanwhile. */
-async function deleteUnscheduled(deps: ComputeApiDeps, req: ApiRequest, row: InstanceRow): Promise<boolean> {
+/** True when host's nova-compute service is forced down or has not reported in service_down_time. */
+async function computeHostDown(deps: ComputeApiDeps, host: string): Promise<boolean> {
+  const [svc] = await listServiceRows(deps.sql, { host, binary: 'nova-compute' });
+  return !svc || !isServiceUp(svc, serviceDownTime(deps.config));
+}
+
+/**
+ * Soft-deletes a server in the DB and frees its resources, without its host. With
+ * onlyUnscheduled, only while no host has it (false when a host claimed it meanwhile).
+ */
+async function deleteInDb(deps: ComputeApiDeps, req: ApiRequest, row: InstanceRow, o: { onlyUnscheduled: boolean }): Promise<boolean> {
   const ctx = ctxOf(req);
   return deps.sql.tx(async (tx) => {
     const now = nowIso();
     const r = await tx.run(
       `UPDATE instances SET vm_state = ?, task_state = NULL, power_state = 0, deleted = id, deleted_at = ?, terminated_at = ?, updated_at = ?
-       WHERE uuid = ? AND deleted = 0 AND host IS NULL`,
+       WHERE uuid = ? AND deleted = 0${o.onlyUnscheduled ? ' AND host IS NULL' : ''}`,
       [VmState.DELETED, now, now, now, row.uuid],
     );
     if (r.changes === 0) return false;
     await tx.run('DELETE FROM allocations WHERE consumer_uuid = ?', [row.uuid]);
+    await tx.run(
+      'DELETE FROM allocations WHERE consumer_uuid IN (SELECT uuid FROM migrations WHERE instance_uuid = ?)',
+      [row.uuid],
+    );
     await startAction(tx, { uuid: row.uuid, action: 'delete', requestId: req.requestId, userId: ctx.userId, projectId: row.project_id });
     await tx.run('UPDATE instance_actions SET finish_time = ? WHERE instance_uuid = ? AND request_id = ?', [now, row.uuid, req.requestId]);
     return true;
