@@ -9,21 +9,8 @@ import type { RequestContext } from '../../http/types.js';
 import type { FlavorSnapshot } from '../../objects/flavor.js';
 import type { ComputeApiDeps } from './deps.js';
 import type { ImageView } from '../../image/service.js';
+import { canSeeFlavor, flavorSnapshot, getFlavorRow } from './flavor-store.js';
 
-interface FlavorRow {
-  id: number;
-  flavorid: string;
-  name: string;
-  memory_mb: number;
-  vcpus: number;
-  root_gb: number;
-  ephemeral_gb: number;
-  swap: number;
-  rxtx_factor: number;
-  is_public: number;
-  disabled: number;
-  description: string | null;
-}
 
 /** The flavor id of a flavorRef, which may be an id or a URL ending in it. */
 export function flavorIdOfRef(ref: string | number): string {
@@ -46,30 +33,9 @@ export async function flavorForBoot(sql: Sql, ctx: RequestContext, ref: string |
 
 /** The flavor by flavorid if ctx may see it, or undefined. */
 export async function findFlavor(sql: Sql, ctx: RequestContext, flavorid: string): Promise<{ snapshot: FlavorSnapshot; disabled: boolean } | undefined> {
-  const row = await sql.get<FlavorRow>('SELECT * FROM flavors WHERE flavorid = ?', [flavorid]);
-  if (!row) return undefined;
-  if (!row.is_public && !ctx.isAdmin) {
-    const access = await sql.get('SELECT 1 AS ok FROM flavor_projects WHERE flavor_id = ? AND project_id = ?', [row.id, ctx.projectId]);
-    if (!access) return undefined;
-  }
-  const specs = await sql.all<{ key: string; value: string }>('SELECT key, value FROM flavor_extra_specs WHERE flavor_id = ? ORDER BY key', [row.id]);
-  return {
-    disabled: !!row.disabled,
-    snapshot: {
-      id: row.id,
-      flavorid: row.flavorid,
-      name: row.name,
-      memory_mb: row.memory_mb,
-      vcpus: row.vcpus,
-      root_gb: row.root_gb,
-      ephemeral_gb: row.ephemeral_gb,
-      swap: row.swap,
-      rxtx_factor: row.rxtx_factor,
-      is_public: !!row.is_public,
-      description: row.description,
-      extra_specs: Object.fromEntries(specs.map((s) => [s.key, s.value])),
-    },
-  };
+  const row = await getFlavorRow(sql, flavorid);
+  if (!row || !(await canSeeFlavor(sql, ctx, row))) return undefined;
+  return { disabled: !!row.disabled, snapshot: await flavorSnapshot(sql, row) };
 }
 
 /** The public key of the user's key pair; 400 "Invalid key_name provided." when missing. */
