@@ -92,7 +92,7 @@ function parseLimit(v: string | undefined): number {
 export function parseSort(q: QueryParams): { key: string; dir: 'asc' | 'desc' }[] {
   const out: { key: string; dir: 'asc' | 'desc' }[] = [];
   const checkKey = (k: string) => {
-    if (!(k in SORT_KEYS)) throw invalid(`Invalid sort key: ${k}. It should be one of the following: ${Object.keys(SORT_KEYS).join(', ')}.`);
+    if (!Object.hasOwn(SORT_KEYS, k)) throw invalid(`Invalid sort key: ${k}. It should be one of the following: ${Object.keys(SORT_KEYS).join(', ')}.`);
   };
   const checkDir = (d: string): 'asc' | 'desc' => {
     if (d !== 'asc' && d !== 'desc') throw invalid(`Invalid sort direction: ${d}`);

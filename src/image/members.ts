@@ -8,7 +8,7 @@ import { conflict, forbidden, notFound, tooLarge } from '../errors.js';
 import type { RequestContext } from '../http/types.js';
 import { validate } from '../http/validate.js';
 import { nowIso } from '../util/time.js';
-import { isOwner, notAuthorized, requireOwner, visibleImage } from './access.js';
+import { isOwner, notAuthorized, requireOwner, requireWriter, visibleImage } from './access.js';
 import { MEMBER_QUOTA, MEMBER_STATUSES, type ImageRecord, type MemberRecord, type MemberStatus } from './model.js';
 import { countMembers, deleteMember, findMember, insertMember, listMembers, setMemberStatus } from './repo.js';
 
@@ -68,6 +68,7 @@ export class Members {
   /** The member (or an admin) accepts, rejects or defers the offer. */
   async setStatus(ctx: RequestContext, imageId: string, memberId: string, body: unknown): Promise<MemberRecord> {
     const { status } = validate<{ status: MemberStatus }>(updateSchema, body);
+    requireWriter(ctx, 'modify_member');
     const r = await this.sharedImage(ctx, imageId);
     const m = await findMember(this.sql, imageId, memberId);
     if (!m || (!isOwner(ctx, r) && memberId !== ctx.projectId)) throw memberNotFound(imageId, memberId);

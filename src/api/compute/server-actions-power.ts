@@ -114,6 +114,8 @@ const consoleOutput: ActionHandler = async (deps, req, value) => {
     additionalProperties: false,
   }, value);
   const ctx = ctxOf(req);
+  // Nova's default rule is member-or-admin: a reader may not read the console.
+  requireWriter(ctx, 'os_compute_api:os-console-output');
   const cur = await loadServer(deps.sql, ctx, req.params.id);
   let length: number | undefined;
   if (body?.length !== undefined && body.length !== null) {

@@ -87,13 +87,19 @@ function blockDevices(s: Record<string, any>): Record<string, unknown>[] {
   return bdms;
 }
 
+/** Scheduler-hint keys the conductor reads as a forced or requested destination. */
+const FORCING_HINTS = ['force_hosts', 'force_nodes', 'requested_destination'] as const;
+
 export async function createServer(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiResponse> {
   const ctx = ctxOf(req);
   const projectId = requireProject(ctx);
   requireWriter(ctx, 'os_compute_api:servers:create');
   const body = validate<Body>(createSchema(req.mv), req.body);
   const s = body.server;
-  const hints = { ...(body['OS-SCH-HNT:scheduler_hints'] ?? {}), ...(body['os:scheduler_hints'] ?? {}) };
+  const hints: Record<string, unknown> = { ...(body['OS-SCH-HNT:scheduler_hints'] ?? {}), ...(body['os:scheduler_hints'] ?? {}) };
+  // The keys that force a host are set only below, from the admin-checked placement; a user's
+  // hints never carry them.
+  for (const k of FORCING_HINTS) delete hints[k];
 
   const minCount = s.min_count !== undefined ? Number(s.min_count) : 1;
   const maxCount = s.max_count !== undefined ? Number(s.max_count) : minCount;
