@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { defaultConfig, DEFAULT_PORT, type Config } from './config.js';
 import { startCloud } from './cloud.js';
 import { logger } from './util/log.js';
+import { isNovaError } from './errors.js';
 
 const log = logger('nova-ts');
 
@@ -83,7 +84,15 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`nova-ts: ${(e as Error).message}\n`);
     process.exit(2);
   }
-  const cloud = await startCloud(config);
+  let cloud: Awaited<ReturnType<typeof startCloud>>;
+  try {
+    cloud = await startCloud(config);
+  } catch (e) {
+    // A configuration the cloud refuses is said plainly, without a stack.
+    if (!isNovaError(e)) throw e;
+    process.stderr.write(`nova-ts: ${e.message}\n`);
+    process.exit(1);
+  }
   process.stdout.write(
     `nova-ts ready at ${cloud.url} (data dir ${config.dataDir}, ${cloud.hosts.length} ${config.driver} compute host(s))\n` +
       `  export OS_CLIENT_CONFIG_FILE=${config.dataDir}/clouds.yaml OS_CLOUD=nova-ts\n`,

@@ -15,7 +15,7 @@ import { seedFlavors } from './api/compute/seed.js';
 import { startScheduler } from './scheduler/manager.js';
 import { startConductor } from './conductor/manager.js';
 import { startCompute } from './compute/manager.js';
-import { createDriver } from './virt/registry.js';
+import { checkDriver, createDriver } from './virt/registry.js';
 import type { ComputeDriver } from './virt/driver.js';
 import { loadSecrets, writeCloudsYaml, type Secrets } from './clouds-yaml.js';
 import { logger } from './util/log.js';
@@ -43,6 +43,7 @@ export interface Cloud {
  * in-process bus. Resolves once the API is serving and clouds.yaml is written.
  */
 export async function startCloud(config: Config): Promise<Cloud> {
+  checkDriver(config.driver);
   mkdirSync(config.dataDir, { recursive: true });
   const sql = await openDatabase(config.databaseUrl);
   const bus = new InProcessBus();

@@ -9,8 +9,12 @@ const drivers: Record<string, (config: Config, host: string) => ComputeDriver> =
   fake: (config, host) => new FakeDriver({ ...config.fake, host, stateDir: join(config.dataDir, 'fake-guests') }),
 };
 
+/** Invalid (with the known names) unless a driver of that name exists. */
+export function checkDriver(name: string): void {
+  if (!Object.hasOwn(drivers, name)) throw invalid(`Unknown virt driver '${name}'. Known drivers: ${Object.keys(drivers).join(', ')}.`);
+}
+
 export function createDriver(config: Config, host: string): ComputeDriver {
-  const make = drivers[config.driver];
-  if (!make) throw invalid(`Unknown virt driver '${config.driver}'. Known drivers: ${Object.keys(drivers).join(', ')}.`);
-  return make(config, host);
+  checkDriver(config.driver);
+  return drivers[config.driver](config, host);
 }
