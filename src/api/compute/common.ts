@@ -1,4 +1,6 @@
 import { invalid } from '../../errors.js';
+import type { SqlValue } from '../../db/sql.js';
+import { parseTime } from '../../util/time.js';
 import type { ApiRequest } from '../../http/types.js';
 import type { ComputeApiDeps } from './deps.js';
 import type { Router } from '../../http/router.js';
@@ -43,4 +45,30 @@ export function bodyObject(req: ApiRequest): Record<string, unknown> {
   const b = req.body;
   if (b === undefined || b === null || typeof b !== 'object' || Array.isArray(b)) throw invalid('The request body must be a JSON object.');
   return b as Record<string, unknown>;
+}
+
+/** ISO 8601 dates and date-times, as the iso8601 parser behind Nova's 'date-time' format takes them. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/** A time query parameter (changes-since, created_at, ...): ISO 8601 only, else Nova's 400. */
+export function timeParam(name: string, raw: string): string {
+  const t = ISO_8601.test(raw.trim()) ? parseTime(raw) : null;
+  if (!t) throw invalid(`Invalid input for query parameters ${name}. Value: ${raw}. '${raw}' is not a 'date-time'`);
+  return t;
+}
+
+/**
+ * Narrows a query to rows updated within [since, before] (changes-since / changes-before);
+ * 400 when since is after before. Either bound may be null.
+ */
+export function changesWindow(where: string[], params: SqlValue[], since: string | null, before: string | null): void {
+  if (since && before && since > before) throw invalid('The value of changes-since must be less than or equal to changes-before.');
+  if (since) {
+    where.push('updated_at >= ?');
+    params.push(since);
+  }
+  if (before) {
+    where.push('updated_at <= ?');
+    params.push(before);
+  }
 }

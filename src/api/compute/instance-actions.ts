@@ -7,8 +7,7 @@
 import { invalid, notFound } from '../../errors.js';
 import type { SqlValue } from '../../db/sql.js';
 import { ctxOf, type ApiRequest } from '../../http/types.js';
-import { parseTime } from '../../util/time.js';
-import { API_PREFIX, pageParams, type MountFn } from './common.js';
+import { API_PREFIX, changesWindow, pageParams, timeParam, type MountFn } from './common.js';
 import { loadServer } from './server-access.js';
 import { hostId, usecTime } from './server-view.js';
 
@@ -39,13 +38,11 @@ function actionView(req: ApiRequest, a: ActionRow): Record<string, unknown> {
   return v;
 }
 
-function timeQuery(req: ApiRequest, name: string): string | null {
+/** A time query parameter, or null when absent. */
+const timeQuery = (req: ApiRequest, name: string): string | null => {
   const raw = req.query.get(name);
-  if (raw === null) return null;
-  const t = parseTime(raw);
-  if (!t) throw invalid(`Invalid input for query parameters ${name}. Value: ${raw}. '${raw}' is not a 'date-time'`);
-  return t;
-}
+  return raw === null ? null : timeParam(name, raw);
+};
 
 export const mountInstanceActions: MountFn = (router, deps) => {
   const P = `${API_PREFIX}/servers/:id/os-instance-actions`;
@@ -60,15 +57,7 @@ export const mountInstanceActions: MountFn = (router, deps) => {
       limit = page.limit;
       const since = timeQuery(req, 'changes-since');
       const before = req.mv.atLeast('2.66') ? timeQuery(req, 'changes-before') : null;
-      if (since && before && since > before) throw invalid('The value of changes-since must be less than or equal to changes-before.');
-      if (since) {
-      where.push('updated_at >= ?');
-      params.push(since);
-    }
-      if (before) {
-      where.push('updated_at <= ?');
-      params.push(before);
-    }
+      changesWindow(where, params, since, before);
       if (page.marker !== null) {
         const m = await deps.sql.get<ActionRow>('SELECT * FROM instance_actions WHERE instance_uuid = ? AND request_id = ?', [row.uuid, page.marker]);
         if (!m) throw invalid(`Marker ${page.marker} could not be found.`);

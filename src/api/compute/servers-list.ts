@@ -8,8 +8,7 @@ import { inList, likeEscape, type Sql, type SqlValue } from '../../db/sql.js';
 import type { InstanceRow } from '../../db/instances.js';
 import { ctxOf, type ApiRequest } from '../../http/types.js';
 import { vmStatesForStatus } from '../../compute/vm-states.js';
-import { parseTime } from '../../util/time.js';
-import { pageParams } from './common.js';
+import { changesWindow, pageParams, timeParam } from './common.js';
 import { own } from '../../util/own.js';
 
 const ALWAYS = ['reservation_id', 'name', 'status', 'image', 'flavor', 'ip', 'changes-since', 'all_tenants', 'limit', 'marker', 'sort_key', 'sort_dir'];
@@ -79,15 +78,6 @@ function strictBool(name: string, raw: string): boolean {
   throw invalid(`Invalid input for query parameters ${name}. Value: ${raw}. '${raw}' is not a valid boolean`);
 }
 
-/** ISO 8601 dates and date-times, as the iso8601 parser behind Nova's 'date-time' format takes them. */
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/i;
-
-function timeParam(name: string, raw: string): string {
-  const t = ISO_8601.test(raw.trim()) ? parseTime(raw) : null;
-  if (!t) throw invalid(`Invalid input for query parameters ${name}. Value: ${raw}. '${raw}' is not a 'date-time'`);
-  return t;
-}
-
 function regexParam(name: string, raw: string): string {
   try {
     new RegExp(raw);
@@ -138,16 +128,8 @@ export async function listInstances(sql: Sql, req: ApiRequest): Promise<{ rows: 
   if (has('deleted')) deleted = strictBool('deleted', one('deleted'));
   const since = has('changes-since') ? timeParam('changes-since', one('changes-since')) : null;
   const before = has('changes-before') ? timeParam('changes-before', one('changes-before')) : null;
-  if (since && before && since > before) throw invalid('The value of changes-since must be less than or equal to changes-before.');
+  changesWindow(where, params, since, before);
   if ((since || before) && !has('deleted')) deleted = null;
-  if (since) {
-      where.push('updated_at >= ?');
-      params.push(since);
-    }
-  if (before) {
-      where.push('updated_at <= ?');
-      params.push(before);
-    }
 
   if (has('status')) {
     const vmStates = new Set<string>();
