@@ -15,7 +15,7 @@ import { actionBody, type ActionHandler } from './server-action-flow.js';
 import { checkNotLocked, checkState, imageMetaOfView, loadServer, payloadOf } from './server-access.js';
 import { IMAGE_META_KEY } from '../../conductor/payload.js';
 import { checkFlavorFitsImage, imageForBoot, keyPairData } from './server-lookups.js';
-import { canonicalIPv6, decodeUserData, MAX_USER_DATA_BYTES, rebuildSchema } from './server-schemas.js';
+import { patchOfServerFields, decodeUserData, MAX_USER_DATA_BYTES, rebuildSchema } from './server-schemas.js';
 import { checkMetadataQuota, imageSystemMetadata } from './servers-create.js';
 import { newAdminPass } from './server-hostname.js';
 import { renderServer, updateViewMode } from './server-view.js';
@@ -42,13 +42,8 @@ const rebuild: ActionHandler = async (deps: ComputeApiDeps, req: ApiRequest, val
       ...imageSystemMetadata(image, r.imageRef),
       [IMAGE_META_KEY]: JSON.stringify(imageMeta),
     }),
+    ...patchOfServerFields(r),
   };
-  if (r.name !== undefined) patch.display_name = r.name;
-  if (r.description !== undefined) patch.display_description = r.description;
-  if (r.hostname !== undefined) patch.hostname = r.hostname;
-  if (r.accessIPv4 !== undefined) patch.access_ip_v4 = r.accessIPv4;
-  if (r.accessIPv6 !== undefined) patch.access_ip_v6 = canonicalIPv6(r.accessIPv6);
-  if (r['OS-DCF:diskConfig'] !== undefined) patch.auto_disk_config = r['OS-DCF:diskConfig'] === 'AUTO' ? 1 : 0;
   if (r.key_name !== undefined) {
     patch.key_name = r.key_name;
     patch.key_data = r.key_name === null ? null : await keyPairData(deps.sql, cur.user_id, r.key_name);

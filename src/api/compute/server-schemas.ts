@@ -6,6 +6,7 @@
  */
 import { S } from '../../http/validate.js';
 import type { Microversion } from '../../http/microversion.js';
+import type { InstancePatch } from '../../db/instances.js';
 
 /** Nova's parameter_types.boolean: JSON booleans and the usual spellings as strings. */
 export const BOOLEAN = {
@@ -224,4 +225,16 @@ export function canonicalIPv6(addr: string): string {
   } catch {
     return addr;
   }
+}
+
+/** The instance columns that the fields shared by update and rebuild set (absent fields: none). */
+export function patchOfServerFields(f: Record<string, any>): InstancePatch {
+  const patch: InstancePatch = {};
+  if (f.name !== undefined) patch.display_name = f.name;
+  if (f.description !== undefined) patch.display_description = f.description;
+  if (f.hostname !== undefined) patch.hostname = f.hostname;
+  if (f.accessIPv4 !== undefined) patch.access_ip_v4 = f.accessIPv4;
+  if (f.accessIPv6 !== undefined) patch.access_ip_v6 = canonicalIPv6(f.accessIPv6);
+  if (f['OS-DCF:diskConfig'] !== undefined) patch.auto_disk_config = f['OS-DCF:diskConfig'] === 'AUTO' ? 1 : 0;
+  return patch;
 }

@@ -4,7 +4,7 @@
  */
 import { ctxOf, type ApiRequest, type ApiResponse } from '../../http/types.js';
 import { validate } from '../../http/validate.js';
-import { startAction, updateInstance, type InstancePatch, type InstanceRow } from '../../db/instances.js';
+import { startAction, updateInstance, type InstanceRow } from '../../db/instances.js';
 import { ComputeRpcApi } from '../../compute/rpcapi.js';
 import { TaskState, VmState } from '../../compute/vm-states.js';
 import { nowIso } from '../../util/time.js';
@@ -14,7 +14,7 @@ import type { ComputeApiDeps } from './deps.js';
 import { createServer } from './servers-create.js';
 import { listInstances } from './servers-list.js';
 import { renderServer, renderServers, updateViewMode } from './server-view.js';
-import { canonicalIPv6, updateSchema } from './server-schemas.js';
+import { patchOfServerFields, updateSchema } from './server-schemas.js';
 import { checkNotLocked, loadServer, payloadOf } from './server-access.js';
 import { isServiceUp, listServiceRows, serviceDownTime } from './service-state.js';
 
@@ -50,14 +50,7 @@ async function update(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiRespons
   requireWriter(ctx, 'os_compute_api:servers:update');
   const row = await loadServer(deps.sql, ctx, req.params.id);
   const s = validate<{ server: Record<string, any> }>(updateSchema(req.mv), req.body).server;
-  const patch: InstancePatch = {};
-  if (s.name !== undefined) patch.display_name = s.name;
-  if (s.description !== undefined) patch.display_description = s.description;
-  if (s.hostname !== undefined) patch.hostname = s.hostname;
-  if (s.accessIPv4 !== undefined) patch.access_ip_v4 = s.accessIPv4;
-  if (s.accessIPv6 !== undefined) patch.access_ip_v6 = canonicalIPv6(s.accessIPv6);
-  if (s['OS-DCF:diskConfig'] !== undefined) patch.auto_disk_config = s['OS-DCF:diskConfig'] === 'AUTO' ? 1 : 0;
-  const updated = await updateInstance(deps.sql, row.uuid, patch);
+  const updated = await updateInstance(deps.sql, row.uuid, patchOfServerFields(s));
   return { status: 200, body: { server: await renderServer(deps.sql, req, updated, updateViewMode(req)) } };
 }
 
