@@ -2,11 +2,9 @@
  * The DB access compute hosts get through the conductor (they never touch the DB). Each
  * function validates what it receives and is safe to retry.
  */
-import { addInstanceFault, finishActionEvent, getInstance, startActionEvent, updateInstance, type InstancePatch, type InstanceRow } from '../db/instances.js';
+import { addInstanceFault, finishActionEvent, softDeleteInstance, startActionEvent, updateInstance, type InstancePatch, type InstanceRow } from '../db/instances.js';
 import { inList, type Sql } from '../db/sql.js';
 import { invalid } from '../errors.js';
-import { release } from '../scheduler/claims.js';
-import { nowIso } from '../util/time.js';
 import type { InstancePayload } from '../virt/driver.js';
 import type { ConductorContext } from './context.js';
 import { instancePayload, instancePayloads } from './payload.js';
@@ -76,29 +74,8 @@ export async function instanceFaultCreate(sql: Sql, a: { uuid: string; code: num
  * Idempotent: an already deleted instance is left as it is.
  */
 export async function instanceDestroyed(ctx: ConductorContext, a: { uuid: string }): Promise<void> {
-  const { sql } = ctx;
-  let row: InstanceRow;
-  try {
-    row = await getInstance(sql, a.uuid);
-  } catch {
-    return;
-  }
-  const now = nowIso();
-  const migrations = await sql.all<{ uuid: string }>(
-    "SELECT uuid FROM migrations WHERE instance_uuid = ? AND status NOT IN ('confirmed', 'reverted', 'error', 'failed')",
-    [a.uuid],
-  );
-  await sql.tx(async (tx) => {
-    await tx.run(
-      `UPDATE instances SET deleted = id, deleted_at = ?, terminated_at = ?, updated_at = ?, vm_state = 'deleted', task_state = NULL,
-         power_state = 0 WHERE id = ? AND deleted = 0`,
-      [now, now, now, row.id],
-    );
-    for (const m of migrations) await tx.run("UPDATE migrations SET status = 'error', updated_at = ? WHERE uuid = ?", [now, m.uuid]);
-  });
-  const freed = await release(sql, a.uuid);
-  for (const m of migrations) freed.push(...(await release(sql, m.uuid)));
-  ctx.hostStateChanged([...new Set(freed)]);
+  const freed = await softDeleteInstance(ctx.sql, a.uuid);
+  if (freed) ctx.hostStateChanged(freed);
 }
 
 /** Of uuids, those with no live instance row but a deleted one. */

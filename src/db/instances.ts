@@ -1,6 +1,6 @@
 import { conflict, notFound } from '../errors.js';
 import { nowIso } from '../util/time.js';
-import { json, type Sql, type SqlValue } from './sql.js';
+import { inList, json, type Sql, type SqlValue } from './sql.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
 
 export type { FlavorSnapshot };
@@ -212,4 +212,33 @@ async function finishEvent(
     `UPDATE instance_actions SET updated_at = ?, finish_time = ?${e.result === 'Error' ? ", message = 'Error'" : ''} WHERE id = ?`,
     [now, now, action.id],
   );
+}
+
+/**
+ * Soft-deletes an instance (vm_state deleted, deleted = id) and, in the same transaction, frees
+ * its allocations and those of its unfinished migrations (which are marked error). With
+ * onlyUnscheduled, only while no host has it. Answers the compute nodes whose resources were
+ * freed, or null when nothing was deleted (already deleted, or a host claimed it meanwhile).
+ */
+export async function softDeleteInstance(sql: Sql, uuid: string, opts: { onlyUnscheduled?: boolean } = {}): Promise<string[] | null> {
+  return sql.tx(async (tx) => {
+    const now = nowIso();
+    const r = await tx.run(
+      `UPDATE instances SET deleted = id, deleted_at = ?, terminated_at = ?, updated_at = ?, vm_state = 'deleted', task_state = NULL,
+         power_state = 0 WHERE uuid = ? AND deleted = 0${opts.onlyUnscheduled ? ' AND host IS NULL' : ''}`,
+      [now, now, now, uuid],
+    );
+    if (r.changes === 0) return null;
+    const migrations = (
+      await tx.all<{ uuid: string }>(
+        "SELECT uuid FROM migrations WHERE instance_uuid = ? AND status NOT IN ('confirmed', 'reverted', 'error', 'failed')",
+        [uuid],
+      )
+    ).map((m) => m.uuid);
+    for (const m of migrations) await tx.run("UPDATE migrations SET status = 'error', updated_at = ? WHERE uuid = ?", [now, m]);
+    const consumers = [uuid, ...migrations];
+    const nodes = await tx.all<{ node_uuid: string }>(`SELECT DISTINCT node_uuid FROM allocations WHERE consumer_uuid IN ${inList(consumers.length)}`, consumers);
+    await tx.run(`DELETE FROM allocations WHERE consumer_uuid IN ${inList(consumers.length)}`, consumers);
+    return nodes.map((n) => n.node_uuid);
+  });
 }

@@ -4,9 +4,9 @@
  */
 import { ctxOf, type ApiRequest, type ApiResponse } from '../../http/types.js';
 import { validate } from '../../http/validate.js';
-import { startAction, updateInstance, type InstanceRow } from '../../db/instances.js';
+import { softDeleteInstance, startAction, updateInstance, type InstanceRow } from '../../db/instances.js';
 import { ComputeRpcApi } from '../../compute/rpcapi.js';
-import { TaskState, VmState } from '../../compute/vm-states.js';
+import { TaskState } from '../../compute/vm-states.js';
 import { nowIso } from '../../util/time.js';
 import { requireProject, requireWriter } from '../policy.js';
 import { API_PREFIX, links, nextLinks, type MountFn } from './common.js';
@@ -102,18 +102,8 @@ async function computeHostDown(deps: ComputeApiDeps, host: string): Promise<bool
 async function deleteInDb(deps: ComputeApiDeps, req: ApiRequest, row: InstanceRow, o: { onlyUnscheduled: boolean }): Promise<boolean> {
   const ctx = ctxOf(req);
   return deps.sql.tx(async (tx) => {
+    if ((await softDeleteInstance(tx, row.uuid, { onlyUnscheduled: o.onlyUnscheduled })) === null) return false;
     const now = nowIso();
-    const r = await tx.run(
-      `UPDATE instances SET vm_state = ?, task_state = NULL, power_state = 0, deleted = id, deleted_at = ?, terminated_at = ?, updated_at = ?
-       WHERE uuid = ? AND deleted = 0${o.onlyUnscheduled ? ' AND host IS NULL' : ''}`,
-      [VmState.DELETED, now, now, now, row.uuid],
-    );
-    if (r.changes === 0) return false;
-    await tx.run('DELETE FROM allocations WHERE consumer_uuid = ?', [row.uuid]);
-    await tx.run(
-      'DELETE FROM allocations WHERE consumer_uuid IN (SELECT uuid FROM migrations WHERE instance_uuid = ?)',
-      [row.uuid],
-    );
     await startAction(tx, { uuid: row.uuid, action: 'delete', requestId: req.requestId, userId: ctx.userId, projectId: row.project_id });
     await tx.run('UPDATE instance_actions SET finish_time = ? WHERE instance_uuid = ? AND request_id = ?', [now, row.uuid, req.requestId]);
     return true;
