@@ -1,10 +1,17 @@
 // `npm start`: builds dist/ from src/ and runs the all-in-one cloud in this process,
 // so that signals sent to npm reach it. Arguments after `--` go to nova-ts.
 import { buildAll } from './build.mjs';
+import { ensureSystemPackages } from './ensure-system-packages.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The QEMU driver needs QEMU, qemu-img and genisoimage; asked for explicitly, they are installed
+// (as root) when missing. Without --driver, nova-ts picks qemu only when QEMU is already there.
+const args = process.argv.slice(2);
+const driverArg = args.findIndex((a) => a === '--driver' || a.startsWith('--driver='));
+const driver = driverArg < 0 ? null : args[driverArg].includes('=') ? args[driverArg].split('=')[1] : args[driverArg + 1];
+if (driver === 'qemu') ensureSystemPackages(['qemu-system-x86', 'qemu-utils', 'genisoimage']);
 await buildAll();
 const { main } = await import(pathToFileURL(join(root, 'dist', 'src', 'cli.js')).href);
-await main(process.argv.slice(2));
+await main(args);

@@ -34,6 +34,8 @@ if (only.length === 0) {
   step('lint', bin('eslint'), ['src', 'test', 'scripts', 'bench']);
   step('dependency rules', process.execPath, [join(root, 'scripts', 'check-deps.mjs')]);
 }
+// The qemu driver's tests boot real guests (TCG here); CI machines start without QEMU.
+step('system packages', process.execPath, [join(root, 'scripts', 'ensure-system-packages.mjs'), 'qemu-system-x86', 'qemu-utils', 'genisoimage', 'cpio']);
 const files = only.length ? only : [...tests(join(root, 'src')), ...tests(join(root, 'test'))];
 const child = spawn(
   process.execPath,

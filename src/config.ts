@@ -17,6 +17,7 @@ export interface Config {
   serviceDownTimeSec?: number;
   /** Fake driver behaviour: per-operation delays (ms) and failure injection. */
   fake: FakeDriverConfig;
+  qemu: QemuDriverConfig;
   scheduler: SchedulerConfig;
   compute: ComputeConfig;
 }
@@ -31,6 +32,19 @@ export interface FakeDriverConfig {
   vcpus: number;
   memoryMb: number;
   diskGb: number;
+}
+
+export interface QemuDriverConfig {
+  /** The QEMU binary (default qemu-system-x86_64 on PATH). */
+  binary: string;
+  /** kvm, tcg, or auto: KVM only when the CPU has vmx/svm and /dev/kvm opens. */
+  accel: 'auto' | 'kvm' | 'tcg';
+  /** Seconds a guest gets to power off on ACPI before it is terminated (Nova's shutdown_timeout). */
+  shutdownTimeoutSec: number;
+  /** The console log is rotated past this size (one previous file kept). */
+  consoleLogCapBytes: number;
+  /** Where the tiny-linux test guest image is built and cached (default <dataDir>/guest-image, or $NOVA_TS_GUEST_IMAGE_DIR). */
+  guestImageDir: string;
 }
 
 export interface SchedulerConfig {
@@ -63,6 +77,13 @@ export function defaultConfig(over: Partial<Config> = {}): Config {
     region: 'RegionOne',
     tokenTtlSec: 3600,
     fake: { delays: {}, failures: {}, failingHosts: [], vcpus: 32, memoryMb: 131072, diskGb: 2048 },
+    qemu: {
+      binary: 'qemu-system-x86_64',
+      accel: 'auto',
+      shutdownTimeoutSec: 60,
+      consoleLogCapBytes: 1048576,
+      guestImageDir: process.env.NOVA_TS_GUEST_IMAGE_DIR ?? join(dataDir, 'guest-image'),
+    },
     scheduler: {
       filters: ['AvailabilityZoneFilter', 'ComputeFilter', 'ResourceFilter'],
       weighers: { RAMWeigher: 1.0 },

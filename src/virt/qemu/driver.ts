@@ -1,0 +1,282 @@
+/**
+ * The qemu virt driver: one QEMU process per guest, driven over QMP, with a qcow2 overlay on a
+ * cached base image (disks.ts), an optional config drive and the serial console in a
+ * size-capped log file. A guest is its directory (guests.ts): guest.json (definition), disk,
+ * disk.config, console.log, qmp.sock, qemu.pid and, while suspended, memory.state. Power states
+ * follow from what is there: a live QEMU reports its run state over QMP; no process and a saved
+ * memory state is SUSPENDED; no process is SHUTDOWN. Guests outlive nova-ts; init() finds them
+ * again by their pid files and QMP sockets.
+ */
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { QemuDriverConfig } from '../../config.js';
+import { PowerState } from '../../compute/vm-states.js';
+import { conflict } from '../../errors.js';
+import type { FlavorSnapshot } from '../../objects/flavor.js';
+import type { ComputeDriver, DriverCapabilities, HostResources, InstancePayload } from '../driver.js';
+import { needsConfigDrive } from '../metadata-content.js';
+import { buildConfigDrive } from './config-drive.js';
+import { readConsoleTail, rotateConsoleLog } from './console-log.js';
+import { createOverlay, exists, growDisk, ImageCache, type ImageFetcher } from './disks.js';
+import { run } from './exec.js';
+import { Guests } from './guests.js';
+import { detectAccelerator, hostCapacity, qemuVersion, type Accelerator } from './host.js';
+import type { GuestDefinition } from './process.js';
+
+export interface QemuDriverOptions {
+  host: string;
+  /** Guests live in <root>/<host>/<uuid>; cached images in <root>/_base. */
+  root: string;
+  fetchImage: ImageFetcher;
+  config: QemuDriverConfig;
+  log?: (msg: string) => void;
+}
+
+const RUN_STATE: Record<string, PowerState> = {
+  running: PowerState.RUNNING,
+  shutdown: PowerState.SHUTDOWN,
+  'internal-error': PowerState.CRASHED,
+  'io-error': PowerState.CRASHED,
+  'guest-panicked': PowerState.CRASHED,
+};
+// Every other QEMU run state (paused, inmigrate, postmigrate, prelaunch, ...) has stopped vCPUs.
+
+const powerName = (p: PowerState) => Object.entries(PowerState).find(([, v]) => v === p)?.[0] ?? String(p);
+
+export class QemuDriver implements ComputeDriver {
+  readonly name = 'qemu';
+  readonly capabilities: DriverCapabilities = {
+    supportsPause: true,
+    supportsSuspend: true,
+    supportsSnapshot: true,
+    supportsConsoleOutput: true,
+    supportsResize: true,
+  };
+  readonly accel: Accelerator;
+  private readonly images: ImageCache;
+  private readonly guests: Guests;
+  private rotateTimer: NodeJS.Timeout | null = null;
+  private version: number | null = null;
+
+  constructor(readonly opts: QemuDriverOptions) {
+    this.accel = opts.config.accel === 'auto' ? detectAccelerator() : opts.config.accel;
+    this.images = new ImageCache(join(opts.root, '_base'), opts.fetchImage);
+    this.guests = new Guests(opts.root, opts.config.binary, (m) => opts.log?.(m));
+    this.guests.host = opts.host;
+  }
+
+  private get shutdownTimeout(): number {
+    return this.opts.config.shutdownTimeoutSec;
+  }
+
+  async init(host: string): Promise<void> {
+    this.guests.host = host;
+    const running = await this.guests.adopt();
+    if (running) this.opts.log?.(`found ${running} running guest(s) on host ${host}`);
+    if (!this.rotateTimer) {
+      this.rotateTimer = setInterval(() => void this.rotateLogs(), 10_000);
+      this.rotateTimer.unref();
+    }
+  }
+
+  private async rotateLogs(): Promise<void> {
+    for (const uuid of await this.guests.list())
+      await rotateConsoleLog(this.guests.files(uuid).console, this.opts.config.consoleLogCapBytes).catch(() => undefined);
+  }
+
+  /** Fetches and checks the images and creates the guest's root disk and config drive. */
+  private async prepare(instance: InstancePayload): Promise<GuestDefinition> {
+    const image = instance.image;
+    if (!image) throw new Error('The qemu driver boots servers from images only; booting from a volume is not available yet.');
+    const prop = (k: string) => (typeof image.properties[k] === 'string' && image.properties[k] ? (image.properties[k] as string) : null);
+    const kernelId = prop('kernel_id') ?? instance.kernel_id;
+    const ramdiskId = prop('ramdisk_id') ?? instance.ramdisk_id;
+    const kernel = kernelId ? await this.images.file(kernelId, 'kernel') : null;
+    const ramdisk = kernel && ramdiskId ? await this.images.file(ramdiskId, 'ramdisk') : null;
+    const base = await this.images.disk(image, !!kernel);
+    const f = this.guests.files(instance.uuid);
+    await rm(f.disk, { force: true });
+    await createOverlay(f.disk, base, instance.flavor.root_gb, image);
+    const configDrive = needsConfigDrive(instance);
+    await rm(f.configDrive, { force: true });
+    if (configDrive) {
+      await buildConfigDrive(instance, f.configDrive);
+      await chmod(f.configDrive, 0o600); // it holds the user data and the public key
+    }
+    return {
+      uuid: instance.uuid,
+      name: instance.display_name,
+      memoryMb: instance.flavor.memory_mb,
+      vcpus: instance.flavor.vcpus,
+      accel: this.accel,
+      kernel,
+      ramdisk,
+      cmdline: kernel ? (prop('os_command_line') ?? 'root=/dev/vda console=tty0 console=ttyS0') : null,
+      configDrive,
+    };
+  }
+
+  async spawn(instance: InstancePayload): Promise<void> {
+    const uuid = instance.uuid;
+    if (await exists(this.guests.dir(uuid))) throw conflict(`Instance ${uuid} already exists on host ${this.guests.host}.`);
+    await mkdir(this.guests.dir(uuid), { recursive: true });
+    try {
+      const def = await this.prepare(instance);
+      await this.guests.saveDefinition(def);
+      await this.guests.start(def);
+    } catch (e) {
+      await this.guests.remove(uuid);
+      throw e;
+    }
+  }
+
+  async destroy(uuid: string): Promise<void> {
+    if (await exists(this.guests.dir(uuid))) await this.guests.remove(uuid);
+  }
+
+  private async expect(uuid: string, op: string, allowed: PowerState[]): Promise<void> {
+    const p = await this.powerState(uuid);
+    if (!allowed.includes(p)) throw conflict(`Cannot ${op} instance ${uuid}: its power state is ${powerName(p)}.`);
+  }
+
+  /** SOFT: ACPI power-off (terminated after the shutdown timeout), then a fresh start. HARD: kill and start. */
+  async reboot(uuid: string, type: 'SOFT' | 'HARD'): Promise<void> {
+    const def = await this.guests.definition(uuid);
+    if (type === 'SOFT') {
+      await this.expect(uuid, 'soft reboot', [PowerState.RUNNING]);
+      await this.guests.shutdown(uuid, this.shutdownTimeout);
+    } else {
+      await this.guests.kill(uuid);
+      await rm(this.guests.files(uuid).state, { force: true });
+    }
+    await this.guests.start(def);
+  }
+
+  async powerOff(uuid: string, timeoutSec?: number): Promise<void> {
+    await this.guests.known(uuid);
+    await this.guests.shutdown(uuid, timeoutSec ?? this.shutdownTimeout);
+    // A guest stopped while suspended starts afresh next time (its saved memory is discarded).
+    await rm(this.guests.files(uuid).state, { force: true });
+  }
+
+  /** Starts the guest; a suspended one is restored from its saved memory, a paused one continues. */
+  async powerOn(uuid: string): Promise<void> {
+    const def = await this.guests.definition(uuid);
+    if (await this.guests.pid(uuid)) {
+      if ((await this.guests.status(uuid)) === 'paused') await (await this.guests.qmp(uuid)).execute('cont');
+      return;
+    }
+    if (await exists(this.guests.files(uuid).state)) return this.guests.restore(def);
+    await this.guests.start(def);
+  }
+
+  async pause(uuid: string): Promise<void> {
+    await this.expect(uuid, 'pause', [PowerState.RUNNING]);
+    await (await this.guests.qmp(uuid)).execute('stop');
+  }
+
+  async unpause(uuid: string): Promise<void> {
+    await this.expect(uuid, 'unpause', [PowerState.PAUSED]);
+    await (await this.guests.qmp(uuid)).execute('cont');
+  }
+
+  async suspend(uuid: string): Promise<void> {
+    await this.expect(uuid, 'suspend', [PowerState.RUNNING, PowerState.PAUSED]);
+    await this.guests.saveMemory(uuid);
+  }
+
+  async resume(uuid: string): Promise<void> {
+    await this.expect(uuid, 'resume', [PowerState.SUSPENDED]);
+    await this.guests.restore(await this.guests.definition(uuid));
+  }
+
+  /** A new root disk (and config drive) from instance.image; the guest boots from it. */
+  async rebuild(instance: InstancePayload): Promise<void> {
+    const uuid = instance.uuid;
+    await this.guests.known(uuid);
+    await this.guests.kill(uuid);
+    await rm(this.guests.files(uuid).state, { force: true });
+    const def = await this.prepare(instance);
+    await this.guests.saveDefinition(def);
+    await this.guests.start(def);
+  }
+
+  /** Powers the guest off, applies the flavor's memory and vCPUs, grows the disk, and starts it again if it ran. */
+  async resize(instance: InstancePayload, newFlavor: FlavorSnapshot): Promise<void> {
+    const uuid = instance.uuid;
+    const wasRunning = (await this.powerState(uuid)) === PowerState.RUNNING;
+    await this.guests.shutdown(uuid, this.shutdownTimeout);
+    await rm(this.guests.files(uuid).state, { force: true });
+    await growDisk(this.guests.files(uuid).disk, newFlavor.root_gb);
+    const def = { ...(await this.guests.definition(uuid)), memoryMb: newFlavor.memory_mb, vcpus: newFlavor.vcpus };
+    await this.guests.saveDefinition(def);
+    if (wasRunning) await this.guests.start(def);
+  }
+
+  async powerState(uuid: string): Promise<PowerState> {
+    await this.guests.known(uuid);
+    if (!(await this.guests.pid(uuid))) return (await exists(this.guests.files(uuid).state)) ? PowerState.SUSPENDED : PowerState.SHUTDOWN;
+    try {
+      return RUN_STATE[await this.guests.status(uuid)] ?? PowerState.PAUSED;
+    } catch {
+      // The process ended between the two looks (a guest powering itself off), or QMP is stuck.
+      return (await this.guests.pid(uuid)) ? PowerState.NOSTATE : PowerState.SHUTDOWN;
+    }
+  }
+
+  listInstances(): Promise<string[]> {
+    return this.guests.list();
+  }
+
+  async consoleOutput(uuid: string, lines?: number): Promise<string> {
+    await this.guests.known(uuid);
+    const log = this.guests.files(uuid).console;
+    await rotateConsoleLog(log, this.opts.config.consoleLogCapBytes).catch(() => undefined);
+    return readConsoleTail(log, lines, { maxBytes: 2 * this.opts.config.consoleLogCapBytes });
+  }
+
+  /** Copies the root disk (overlay and base flattened) to a qcow2 file; a running guest is paused meanwhile. */
+  async snapshot(uuid: string, dir: string): Promise<{ path: string; disk_format: string; container_format: string }> {
+    const running = (await this.powerState(uuid)) === PowerState.RUNNING;
+    const path = join(dir, `${uuid}.qcow2`);
+    const c = running ? await this.guests.qmp(uuid) : null;
+    if (c) await c.execute('stop');
+    try {
+      await run('qemu-img', ['convert', '-U', '-f', 'qcow2', '-O', 'qcow2', this.guests.files(uuid).disk, path]);
+    } finally {
+      if (c) await c.execute('cont').catch(() => undefined);
+    }
+    return { path, disk_format: 'qcow2', container_format: 'bare' };
+  }
+
+  async availableResources(): Promise<HostResources> {
+    await mkdir(this.opts.root, { recursive: true });
+    const cap = await hostCapacity(this.opts.root);
+    this.version ??= await qemuVersion(this.opts.config.binary).catch(() => 0);
+    return {
+      hypervisor_hostname: this.guests.host,
+      // As Nova: QEMU means software emulation (TCG); KVM says the guests are accelerated.
+      hypervisor_type: this.accel === 'kvm' ? 'KVM' : 'QEMU',
+      hypervisor_version: this.version,
+      vcpus: cap.vcpus,
+      memory_mb: cap.memoryMb,
+      local_gb: cap.diskGb,
+      host_ip: '127.0.0.1',
+      cpu_info: {
+        arch: 'x86_64',
+        model: cap.cpuModel,
+        vendor: 'qemu',
+        accelerator: this.accel,
+        topology: { sockets: 1, cores: cap.vcpus, threads: 1 },
+        features: [],
+      },
+    };
+  }
+
+  /** Closes the QMP connections; the guests keep running. */
+  async close(): Promise<void> {
+    if (this.rotateTimer) clearInterval(this.rotateTimer);
+    this.rotateTimer = null;
+    this.guests.closeAll();
+  }
+}

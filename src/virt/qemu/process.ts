@@ -1,0 +1,133 @@
+/**
+ * One QEMU process per guest. A guest's definition (guest.json in its directory) fixes its
+ * command line, so a guest started again, or restored from a suspend, gets the same devices.
+ * QEMU is started with -daemonize: it reports start-up errors before detaching, then lives in a
+ * session of its own, so guests outlive nova-ts. The pid file and the QMP socket find it again.
+ */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Accelerator } from './host.js';
+
+export interface GuestDefinition {
+  uuid: string;
+  name: string;
+  memoryMb: number;
+  vcpus: number;
+  accel: Accelerator;
+  /** Direct kernel boot (AMI-style images): cached kernel and ramdisk files and the command line. */
+  kernel: string | null;
+  ramdisk: string | null;
+  cmdline: string | null;
+  configDrive: boolean;
+}
+
+/** The files of a guest inside its directory. */
+export const guestFiles = (dir: string) => ({
+  definition: join(dir, 'guest.json'),
+  disk: join(dir, 'disk'),
+  configDrive: join(dir, 'disk.config'),
+  qmp: join(dir, 'qmp.sock'),
+  console: join(dir, 'console.log'),
+  pid: join(dir, 'qemu.pid'),
+  state: join(dir, 'memory.state'),
+});
+
+/** QEMU's option syntax doubles commas inside values. */
+const esc = (s: string) => s.replace(/,/g, ',,');
+
+/** The command line of a guest; `incoming` restores the memory state saved by a suspend. */
+export function qemuArgs(def: GuestDefinition, dir: string, incoming?: string): string[] {
+  const f = guestFiles(dir);
+  const args = [
+    '-name', `guest=nova-ts-${def.uuid},process=nova-ts-${def.uuid}`,
+    '-uuid', def.uuid,
+    '-machine', `pc,accel=${def.accel}`,
+    ...(def.accel === 'kvm' ? ['-cpu', 'host'] : []),
+    '-m', String(def.memoryMb),
+    '-smp', String(def.vcpus),
+    '-nodefaults', '-no-user-config', '-display', 'none', '-nic', 'none',
+    '-rtc', 'base=utc',
+    '-chardev', `file,id=serial0,path=${esc(f.console)},append=on`,
+    '-serial', 'chardev:serial0',
+    '-qmp', `unix:${esc(f.qmp)},server=on,wait=off`,
+    '-drive', `file=${esc(f.disk)},format=qcow2,if=none,id=root,cache=writeback,discard=unmap`,
+    '-device', 'virtio-blk-pci,drive=root,bootindex=1',
+  ];
+  if (def.configDrive)
+    args.push('-drive', `file=${esc(f.configDrive)},format=raw,if=none,id=config,readonly=on`, '-device', 'virtio-blk-pci,drive=config');
+  if (def.kernel) {
+    args.push('-kernel', def.kernel);
+    if (def.ramdisk) args.push('-initrd', def.ramdisk);
+    args.push('-append', def.cmdline ?? 'root=/dev/vda console=ttyS0');
+  }
+  if (incoming) args.push('-incoming', `exec:cat '${incoming.replace(/'/g, `'\\''`)}'`);
+  args.push('-pidfile', f.pid, '-daemonize');
+  return args;
+}
+
+/**
+ * Starts QEMU and waits until it has detached (the guest is then running, or waiting for its
+ * incoming state). Rejects with QEMU's own error message when it cannot start.
+ */
+export function launch(binary: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.stdout.resume();
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new Error(e.code === 'ENOENT' ? `${binary} is not installed (Debian package qemu-system-x86).` : `QEMU could not start: ${e.message}`)),
+    );
+    child.once('close', (code) => {
+      if (code === 0) return resolve();
+      const msg = err.trim().split('\n').filter(Boolean).slice(-3).join(' ') || `exit status ${code}`;
+      reject(new Error(`QEMU could not start the guest: ${msg.replace(/^qemu-system-x86_64: /, '')}`));
+    });
+  });
+}
+
+/** The pid of the guest's QEMU when that process is alive and really is this guest's QEMU. */
+export async function livePid(dir: string, uuid: string): Promise<number | null> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(guestFiles(dir).pid, 'utf8')).trim());
+  } catch {
+    return null;
+  }
+  return isGuestProcess(pid, uuid) ? pid : null;
+}
+
+/** True when pid is a live (not zombie) process whose command line names this guest (no pid reuse). */
+export function isGuestProcess(pid: number, uuid: string): boolean {
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (/^\d+ \(.*\) Z/.test(stat)) return false;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`nova-ts-${uuid}`);
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until the process is gone; false after timeoutMs. */
+export async function waitExit(pid: number, uuid: string, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (isGuestProcess(pid, uuid)) {
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/** SIGKILLs the guest's QEMU (only if the pid still is that guest) and waits for it to go. */
+export async function kill(pid: number, uuid: string): Promise<void> {
+  if (!isGuestProcess(pid, uuid)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  await waitExit(pid, uuid, 10_000);
+}
