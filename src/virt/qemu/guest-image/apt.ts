@@ -126,6 +126,7 @@ export async function downloadDebs(pkgs: DebPackage[], debsDir: string, tmpDir: 
     } catch (e) {
       throw new Error(
         `Cannot build the tiny-linux guest image: apt-get download of ${missing.map((p) => p.name).join(' ')} failed. ${UPDATE_HINT} (apt said: ${(e as Error).message})`,
+        { cause: e },
       );
     }
     for (const p of missing) {

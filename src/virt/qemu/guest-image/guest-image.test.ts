@@ -119,7 +119,9 @@ function boot(name: string, extra: string[]): Guest {
 async function powerdown(g: Guest): Promise<number> {
   const t0 = Date.now();
   await qmp(g.qmpSocket, ['system_powerdown']);
-  const code = await Promise.race([g.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([g.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 20_000)))]);
+  clearTimeout(timer);
   assert.notEqual(code, 'timeout', `QEMU still running 20 s after system_powerdown; console:\n${g.console().slice(-2000)}`);
   assert.equal(code, 0);
   return (Date.now() - t0) / 1000;
