@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { buildImageCommand } from './virt/qemu/guest-image/cli.js';
 import { defaultConfig, DEFAULT_PORT, type Config } from './config.js';
 import { startCloud } from './cloud.js';
 import { logger } from './util/log.js';
@@ -7,12 +9,15 @@ import { isNovaError } from './errors.js';
 const log = logger('nova-ts');
 
 const USAGE = `Usage: nova-ts [all-in-one] [options]
+       nova-ts build-image [--cache-dir DIR]
 
-Runs the all-in-one cloud in the foreground.
+Runs the all-in-one cloud in the foreground, or builds the tiny-linux test guest image.
 
   --data-dir DIR        where the database, images and clouds.yaml live (default ~/.nova-ts, or $NOVA_TS_DATA_DIR)
   --listen HOST:PORT    API listener (default 127.0.0.1:${DEFAULT_PORT})
-  --driver fake|qemu    virt driver (default fake)
+  --driver fake|qemu    virt driver (default qemu when qemu-system-x86_64 is installed, else fake)
+  --qemu-accel A        qemu driver accelerator: auto (KVM when the CPU has it), kvm or tcg (default auto)
+  --shutdown-timeout S  qemu driver: seconds a guest gets to power off on ACPI before it is terminated (default 60)
   --fake-hosts N        run N compute hosts in this process (default 1)
   --database URL        sqlite:/path/file.db (default <data-dir>/nova.db) or postgres://...
   --fake-delay OP=MS    fake driver: make OP (spawn, destroy, reboot, ...) take MS milliseconds (repeatable)
@@ -30,6 +35,8 @@ export function parseCli(argv: string[]): Config {
       'data-dir': { type: 'string' },
       listen: { type: 'string' },
       driver: { type: 'string' },
+      'qemu-accel': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
       'fake-hosts': { type: 'string' },
       database: { type: 'string' },
       'fake-delay': { type: 'string', multiple: true },
@@ -55,6 +62,16 @@ export function parseCli(argv: string[]): Config {
   if (values.driver) {
     if (values.driver !== 'fake' && values.driver !== 'qemu') throw new Error(`--driver wants fake or qemu, got ${values.driver}`);
     config.driver = values.driver;
+  } else config.driver = qemuInstalled() ? 'qemu' : 'fake';
+  const accel = values['qemu-accel'];
+  if (accel !== undefined) {
+    if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw new Error(`--qemu-accel wants auto, kvm or tcg, got ${accel}`);
+    config.qemu.accel = accel;
+  }
+  if (values['shutdown-timeout'] !== undefined) {
+    const n = Number(values['shutdown-timeout']);
+    if (!Number.isInteger(n) || n < 0 || n > 3600) throw new Error('--shutdown-timeout wants whole seconds from 0 to 3600');
+    config.qemu.shutdownTimeoutSec = n;
   }
   if (values['fake-hosts']) {
     const n = Number(values['fake-hosts']);
@@ -76,7 +93,13 @@ export function parseCli(argv: string[]): Config {
   return config;
 }
 
+/** True when qemu-system-x86_64 runs (the default driver is then qemu). */
+function qemuInstalled(): boolean {
+  return spawnSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
 export async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'build-image') process.exit(await buildImageCommand(argv.slice(1)));
   let config: Config;
   try {
     config = parseCli(argv);
@@ -94,7 +117,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(
-    `nova-ts ready at ${cloud.url} (data dir ${config.dataDir}, ${cloud.hosts.length} ${config.driver} compute host(s))\n` +
+    `nova-ts ready at ${cloud.url} (data dir ${config.dataDir}, driver ${cloud.driverSummary}, ${cloud.hosts.length} compute host(s))\n` +
       `  export OS_CLIENT_CONFIG_FILE=${config.dataDir}/clouds.yaml OS_CLOUD=nova-ts\n`,
   );
   let stopping = false;

@@ -19,6 +19,9 @@ import { checkDriver, createDriver } from './virt/registry.js';
 import type { ComputeDriver } from './virt/driver.js';
 import { loadSecrets, writeCloudsYaml, type Secrets } from './clouds-yaml.js';
 import { logger } from './util/log.js';
+import { invalid } from './errors.js';
+import { QemuDriver } from './virt/qemu/driver.js';
+import { ensureGuestImage } from './virt/qemu/guest-image/index.js';
 
 const log = logger('cloud');
 
@@ -33,6 +36,8 @@ export interface Cloud {
   secrets: Secrets;
   /** Names of the compute hosts running in this process. */
   hosts: string[];
+  /** The driver as the ready line names it, e.g. "qemu (TCG)" or "fake". */
+  driverSummary: string;
   /** The virt driver of each compute host in this process, by host name. */
   drivers: Map<string, ComputeDriver>;
   close(): Promise<void>;
@@ -44,7 +49,11 @@ export interface Cloud {
  */
 export async function startCloud(config: Config): Promise<Cloud> {
   checkDriver(config.driver);
+  if (config.driver === 'qemu' && config.fakeHosts > 1)
+    throw invalid('--fake-hosts applies to the fake driver only; the qemu driver runs one compute host per machine.');
   mkdirSync(config.dataDir, { recursive: true });
+  // The qemu driver boots the real tiny-linux: built (or found in the cache) before anything starts.
+  const guest = config.driver === 'qemu' ? await ensureGuestImage({ cacheDir: config.qemu.guestImageDir, log: (m) => log.info(m) }) : undefined;
   const sql = await openDatabase(config.databaseUrl);
   const bus = new InProcessBus();
   const secrets = loadSecrets(config.dataDir);
@@ -76,7 +85,7 @@ export async function startCloud(config: Config): Promise<Cloud> {
     adminPassword: secrets.adminPassword,
     demoPassword: secrets.demoPassword,
   });
-  await image.seed();
+  await image.seed(guest);
   await seedFlavors(sql);
 
   stops.push((await startScheduler({ sql, bus, config: config.scheduler })).stop);
@@ -85,13 +94,15 @@ export async function startCloud(config: Config): Promise<Cloud> {
   const drivers = new Map<string, ComputeDriver>();
   for (let i = 1; i <= Math.max(1, config.fakeHosts); i++) {
     const host = `host${i}`;
-    const driver = createDriver(config, host);
+    const driver = createDriver(config, host, { images: image.client });
     const svc = await startCompute({ bus, host, driver, images: image.client, config: config.compute });
     stops.push(svc.stop);
     hosts.push(host);
     drivers.set(host, driver);
   }
   writeCloudsYaml(config.dataDir, url, config.region, secrets);
+  const first = drivers.get(hosts[0]);
+  const driverSummary = first instanceof QemuDriver ? `qemu (${first.accel === 'kvm' ? 'KVM' : 'TCG'})` : config.driver;
 
   let closed = false;
   return {
@@ -103,6 +114,7 @@ export async function startCloud(config: Config): Promise<Cloud> {
     image,
     secrets,
     hosts,
+    driverSummary,
     drivers,
     async close() {
       if (closed) return;

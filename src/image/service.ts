@@ -17,7 +17,7 @@ import { listImages, queryParams } from './list-query.js';
 import { Members } from './members.js';
 import { checkWritable, type PatchOp } from './patch.js';
 import { recoverUploads } from './recover.js';
-import { seedImages } from './seed.js';
+import { seedGuestImage, seedImages, type GuestImageFiles } from './seed.js';
 import { ImageStore } from './store.js';
 import { imageView } from './view.js';
 
@@ -57,8 +57,10 @@ export interface ImageService {
   /**
    * Run at start; idempotent: registers the public image `tiny-linux` when missing, and puts
    * images left `saving` by an interrupted upload back to `queued` (src/image/recover.ts).
+   * With `guest` (the built test guest image, for the qemu driver) the real, bootable
+   * tiny-linux is registered (replacing the placeholder); without, the placeholder.
    */
-  seed(): Promise<void>;
+  seed(guest?: GuestImageFiles): Promise<void>;
 }
 
 /** Stringifies number and boolean values of extra properties; base attributes are left as given. */
@@ -101,9 +103,10 @@ export function createImageService(deps: { sql: Sql; dataDir: string }): ImageSe
     router,
     api,
     client: inProcessClient(deps.sql, images),
-    seed: async () => {
+    seed: async (guest) => {
       await recoverUploads(deps.sql, store);
-      await seedImages(deps.sql, store);
+      if (guest) await seedGuestImage(deps.sql, store, guest);
+      else await seedImages(deps.sql, store);
     },
   };
 }

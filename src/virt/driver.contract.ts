@@ -191,9 +191,14 @@ export function driverContract(name: string, make: () => Promise<DriverFixture>)
   withDriver(
     'console output mentions the instance and honours the line limit',
     async ({ driver, instance }) => {
-      const vm = instance({ display_name: 'console-check-vm' });
+      const vm = instance({ display_name: 'console-check-vm', hostname: 'console-check-vm' });
       await driver.spawn(vm);
-      const all = await driver.consoleOutput(vm.uuid);
+      // A real guest prints its name once it has booted: allow it a minute.
+      let all = '';
+      for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+        all = await driver.consoleOutput(vm.uuid);
+        if (/console-check-vm/.test(all)) break;
+      }
       assert.match(all, /console-check-vm/);
       const one = await driver.consoleOutput(vm.uuid, 1);
       assert.ok(one.trim().split('\n').length <= 1, `expected at most one line, got ${JSON.stringify(one)}`);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageMeta } from '../driver.js';
 import { run } from './exec.js';
+import { ensureGuestImage } from './guest-image/index.js';
 
 export interface TestImages {
   kernel: ImageMeta;
@@ -32,9 +33,12 @@ const meta = (id: string, disk_format: string, properties: Record<string, unknow
   properties,
 });
 
-/** The guest files: the scratch image at /tmp/lead-img (temporary until the image builder lands). */
-async function guestFiles(): Promise<{ kernel: string; ramdisk: string; disk: string }> {
-  return { kernel: '/tmp/lead-img/kernel', ramdisk: '/tmp/lead-img/initrd.gz', disk: '/tmp/lead-img/disk.qcow2' };
+/** Where tests keep the built tiny-linux (shared by every test file and run on this machine). */
+export const TEST_GUEST_IMAGE_DIR = join(tmpdir(), 'nova-ts-guest-image-cache');
+
+/** The tiny-linux guest files, built once into the shared test cache. */
+function guestFiles() {
+  return ensureGuestImage({ cacheDir: TEST_GUEST_IMAGE_DIR });
 }
 
 export async function testGuestImage(): Promise<TestImages> {
