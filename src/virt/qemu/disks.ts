@@ -122,13 +122,13 @@ async function qemuImgCheck(meta: ImageMeta, path: string, fmt: string): Promise
   try {
     info = JSON.parse((await run('qemu-img', ['info', '--output=json', '-f', fmt, path])).stdout);
   } catch (e) {
-    throw new Error(`${imageLabel(meta)} is not a valid ${meta.disk_format} image: ${(e as Error).message}`);
+    throw new Error(`${imageLabel(meta)} is not a valid ${meta.disk_format} image: ${(e as Error).message}`, { cause: e });
   }
   if (fmt === 'qcow2') {
     try {
       await run('qemu-img', ['check', '-q', '-f', 'qcow2', path]);
     } catch (e) {
-      throw new Error(`${imageLabel(meta)} is a corrupt qcow2 image: ${(e as Error).message}`);
+      throw new Error(`${imageLabel(meta)} is a corrupt qcow2 image: ${(e as Error).message}`, { cause: e });
     }
   }
   if (!info['virtual-size']) throw new Error(`${imageLabel(meta)} has an empty disk (virtual size 0).`);

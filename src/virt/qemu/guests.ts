@@ -187,7 +187,7 @@ export class Guests {
     } catch (e) {
       await rm(part, { force: true });
       if (before === 'running') await c.execute('cont').catch(() => undefined);
-      throw new Error(`Saving the memory of instance ${uuid} failed: ${(e as Error).message}`);
+      throw new Error(`Saving the memory of instance ${uuid} failed: ${(e as Error).message}`, { cause: e });
     }
     const pid = await this.pid(uuid);
     await c.execute('quit').catch(() => undefined);
