@@ -8,7 +8,7 @@
  * Checksums and sizes always describe the stored bytes honestly.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Sql } from '../db/sql.js';
 import { uuid } from '../util/ids.js';
@@ -111,7 +111,9 @@ export async function seedGuestImage(sql: Sql, store: ImageStore, files: GuestIm
   try {
     const put = async (path: string) => {
       const id = uuid();
-      const data = await store.write(id, createReadStream(path));
+      // Opened first, so a missing file rejects here instead of erroring a stream nobody reads yet.
+      const fh = await open(path, 'r');
+      const data = await store.write(id, fh.createReadStream()).finally(() => fh.close().catch(() => undefined));
       stored.push(data);
       return { id, data };
     };

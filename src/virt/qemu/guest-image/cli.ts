@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../../../config.js';
-import { ensureGuestImage } from './index.js';
+import { ensureGuestImage } from './ensure.js';
 
 const USAGE = `Usage: nova-ts build-image [--cache-dir DIR]
 

@@ -26,8 +26,6 @@ import { aptListsStamp, resolvePackages, downloadDebs, type AptOptions, type Deb
 import { buildFromDebs, GUEST_MODULES } from './build.js';
 import { diskReadme, GUEST_FILES } from './guest-files.js';
 
-export { buildImageCommand } from './cli.js';
-
 export interface GuestImageFiles {
   /** Absolute path of the kernel (bzImage). */
   kernel: string;
