@@ -22,8 +22,22 @@ const CLOUD_ENV = { NOVA_TS_GUEST_IMAGE_DIR: GUEST_IMAGE_CACHE };
 const FIRST_START_MS = 600_000;
 const BOOT = ['--flavor', 'm1.tiny', '--image', 'tiny-linux', '--nic', 'none'];
 const BANNER = /=== tiny-linux \S+ up: [^\n]*===/g;
-/** The user data: a marker once, then a counter every second for as long as the guest runs. */
-const SCRIPT = '#!/bin/sh\necho "e2e-user-data-ran-$((6*7))"\ni=0\nwhile :; do i=$((i+1)); echo "e2e-tick-$i"; sleep 1; done\n';
+/**
+ * The user data: a marker once, then a counter every second for as long as the guest runs,
+ * with a little work each second so that the running guest measurably uses CPU (an idle TCG
+ * guest may use none for seconds).
+ */
+const SCRIPT = [
+  '#!/bin/sh',
+  'echo "e2e-user-data-ran-$((6*7))"',
+  'i=0',
+  'while :; do',
+  '  i=$((i+1)); echo "e2e-tick-$i"',
+  '  j=0; while [ $j -lt 2000 ]; do j=$((j+1)); done',
+  '  sleep 1',
+  'done',
+  '',
+].join('\n');
 
 let cloud: CloudProcess | undefined;
 let dataDir = '';
