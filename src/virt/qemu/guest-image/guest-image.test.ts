@@ -73,7 +73,7 @@ interface Guest {
   waitFor(re: RegExp, timeoutMs: number): Promise<number>;
 }
 
-function boot(name: string, extra: string[]): Guest {
+function boot(name: string, extra: string[], netns?: string): Guest {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   const overlay = join(dir, 'root.qcow2');
@@ -89,7 +89,8 @@ function boot(name: string, extra: string[]): Guest {
     '-qmp', `unix:${qmpSocket},server=on,wait=off`,
     ...extra,
   ];
-  const proc = spawn(QEMU, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // In a network namespace `ip netns exec` execs QEMU, so the pid stays QEMU's own.
+  const proc = netns ? spawn('ip', ['netns', 'exec', netns, QEMU, ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(QEMU, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
@@ -203,6 +204,12 @@ describe('tiny-linux guest image', { skip, concurrency: 2 }, () => {
       responder,
       `read -r method path proto\ncase "$path" in */meta_data.json) f=md ;; */user_data) f=ud ;; *) f=nf ;; esac\ncat "${dir}/$f.http"\n`,
     );
+    // The guest's network (QEMU user networking, restricted: no route out) and the forwarded
+    // ports live in a network namespace of this test's own, never on the machine's interfaces.
+    const netns = `nova-ts-gi-${process.pid}`;
+    assert.equal(spawnSync('ip', ['netns', 'add', netns]).status, 0, 'ip netns add failed (needs root and iproute2)');
+    const inNs = (cmd: string, args: string[], timeout = 60_000) => spawnSync('ip', ['netns', 'exec', netns, cmd, ...args], { encoding: 'utf8', timeout });
+    inNs('ip', ['link', 'set', 'lo', 'up']);
     const [sshPort, httpPort] = [await freePort(), await freePort()];
     let guest: Guest | undefined;
     try {
@@ -211,24 +218,24 @@ describe('tiny-linux guest image', { skip, concurrency: 2 }, () => {
         `user,id=n0,net=169.254.0.0/16,restrict=on,hostfwd=tcp:127.0.0.1:${sshPort}-:22,hostfwd=tcp:127.0.0.1:${httpPort}-:80,guestfwd=tcp:169.254.169.254:80-cmd:sh ${responder}`,
         '-device',
         'virtio-net-pci,netdev=n0',
-      ]);
+      ], netns);
       const banner = await guest.waitFor(/=== tiny-linux meta-guest up: 169\.254\.\d+\.\d+ ===/, 90_000);
       console.log(`# NIC guest: banner ${banner.toFixed(1)} s after QEMU start`);
       assert.ok(guest.console().includes('metadata read from http://169.254.169.254'));
       await guest.waitFor(/^user-data-from-metadata-service/m, 30_000);
 
-      const page = await (await fetch(`http://127.0.0.1:${httpPort}/`)).text();
+      const get = `fetch('http://127.0.0.1:${httpPort}/').then((r) => r.text()).then((t) => process.stdout.write(t))`;
+      const page = inNs(process.execPath, ['-e', get]).stdout;
       assert.match(page, /web &lt;one&gt;/);
       assert.match(page, /0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5/);
 
       if (hasSsh) {
         await guest.waitFor(/ssh server started/, 30_000);
         const t0 = Date.now();
-        const r = spawnSync(
+        const r = inNs(
           'ssh',
           ['-i', join(work, 'id_ed25519'), '-p', String(sshPort), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
             '-o', 'ConnectTimeout=20', '-o', 'LogLevel=ERROR', 'root@127.0.0.1', 'hostname; id -u'],
-          { encoding: 'utf8', timeout: 60_000 },
         );
         assert.equal(r.status, 0, `ssh failed: ${r.stderr}`);
         assert.equal(r.stdout, 'meta-guest\n0\n');
@@ -239,6 +246,8 @@ describe('tiny-linux guest image', { skip, concurrency: 2 }, () => {
       console.log(`# NIC guest: powered off ${off.toFixed(1)} s after system_powerdown`);
     } finally {
       kill(guest);
+      await guest?.exited;
+      spawnSync('ip', ['netns', 'del', netns]);
     }
   });
 });
