@@ -49,6 +49,8 @@ export function qemuArgs(def: GuestDefinition, dir: string, incoming?: string): 
     '-smp', String(def.vcpus),
     '-nodefaults', '-no-user-config', '-display', 'none', '-nic', 'none',
     '-rtc', 'base=utc',
+    // Entropy for the guest (its SSH host key is ready in a second instead of waiting on the pool).
+    '-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0',
     '-chardev', `file,id=serial0,path=${esc(f.console)},append=on`,
     '-serial', 'chardev:serial0',
     '-qmp', `unix:${esc(f.qmp)},server=on,wait=off`,
