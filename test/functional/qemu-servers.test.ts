@@ -181,7 +181,7 @@ describe('servers on the qemu driver', { skip, timeout: 900_000 }, () => {
       await waitStatus(vm, 'ACTIVE');
     }
     const bannersBefore = (await waitConsole(vm, 'the banner', (o) => BANNER.test(o))).match(new RegExp(BANNER.source, 'g'))!.length;
-    const r = await act(vm, { createImage: { name: 'func-snap', metadata: { purpose: 'e2e' } } }, '2.45');
+    const r = await act(vm, { createImage: { name: 'func-snap', metadata: { purpose: 'functional-test' } } }, '2.45');
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const snapId = r.body.image_id;
     const snap = await waitFor(
@@ -198,7 +198,7 @@ describe('servers on the qemu driver', { skip, timeout: 900_000 }, () => {
     assert.equal(snap.container_format, 'bare');
     assert.equal(snap.image_type, 'snapshot');
     assert.equal(snap.instance_uuid, vm);
-    assert.equal(snap.purpose, 'e2e');
+    assert.equal(snap.purpose, 'functional-test');
     assert.ok(tiny.kernel_id && tiny.ramdisk_id, `tiny-linux is not AMI-style: ${JSON.stringify(tiny)}`);
     // As Nova: the snapshot keeps the boot image's properties (image_* system metadata), so an
     // AMI-style server's snapshot boots with the same kernel and ramdisk.
