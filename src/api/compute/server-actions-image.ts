@@ -89,6 +89,8 @@ const rebuild: ActionHandler = async (deps: ComputeApiDeps, req: ApiRequest, val
  */
 const NOT_INHERITED = new Set([
   'image_base_image_ref', 'image_name', 'image_disk_format', 'image_container_format', 'image_min_ram', 'image_min_disk',
+  // Marks the images nova-ts seeds itself (src/image/seed.ts); a user's snapshot is not one of them.
+  'image_nova_ts_image_version',
   IMAGE_META_KEY,
 ]);
 

@@ -179,10 +179,31 @@ function diskConfigOf(s: Record<string, any>, image: ImageView): boolean {
   return prop === undefined || prop === null ? true : parseBool(prop);
 }
 
-/** System metadata Nova keeps about the boot image (read by createImage and rebuild). */
+/** Glance's own image attributes: everything else in an image view is a property. */
+const IMAGE_BASE_ATTRIBUTES = new Set([
+  'id', 'name', 'status', 'visibility', 'protected', 'os_hidden', 'checksum', 'os_hash_algo', 'os_hash_value', 'owner', 'size',
+  'virtual_size', 'min_ram', 'min_disk', 'disk_format', 'container_format', 'created_at', 'updated_at', 'tags', 'self', 'file',
+  'schema', 'locations', 'direct_url', 'stores',
+]);
+/** Properties Nova never copies to an instance (signatures, encryption keys, block device mappings). */
+const NON_INHERITABLE = new Set([
+  'img_signature', 'img_signature_hash_method', 'img_signature_key_type', 'img_signature_certificate_uuid',
+  'cinder_encryption_key_id', 'cinder_encryption_key_deletion_policy', 'mappings', 'block_device_mapping', 'bdm_v2', 'root_device_name',
+]);
+
+/**
+ * System metadata Nova keeps about the boot image (read by createImage and rebuild): every image
+ * property as `image_<key>` (truncated to 255 characters), plus min_ram, min_disk and the
+ * formats, as Nova's get_system_metadata_from_image. So a snapshot inherits, for example, the
+ * kernel_id and ramdisk_id an AMI-style image boots with.
+ */
 export function imageSystemMetadata(image: ImageView, imageRef: string): Record<string, string> {
   const out: Record<string, string> = { image_base_image_ref: imageRef };
-  for (const k of ['min_ram', 'min_disk', 'disk_format', 'container_format', 'os_type', 'os_distro', 'architecture'])
+  for (const [k, v] of Object.entries(image)) {
+    if (IMAGE_BASE_ATTRIBUTES.has(k) || NON_INHERITABLE.has(k) || v === undefined || v === null) continue;
+    out[`image_${k}`] = (typeof v === 'string' ? v : JSON.stringify(v)).slice(0, 255);
+  }
+  for (const k of ['min_ram', 'min_disk', 'disk_format', 'container_format'])
     if (image[k] !== undefined && image[k] !== null) out[`image_${k}`] = String(image[k]);
   if (image.name) out.image_name = String(image.name);
   return out;
