@@ -239,4 +239,30 @@ describe('servers on the qemu driver', { skip, timeout: 900_000 }, () => {
     }
     vm = '';
   });
+
+  it('power sync: a guest that powers itself off, and one whose QEMU is killed behind nova-ts, become SHUTOFF', async () => {
+    // The user data powers the guest off once it is up (busybox poweroff: a clean ACPI S5).
+    const selfOff = await boot('func-self-off', tiny.id, { user_data: b64('#!/bin/sh\n(sleep 1; poweroff) &\n') });
+    const killed = await boot('func-killed', tiny.id, { config_drive: true });
+    await waitStatus(killed, 'ACTIVE');
+    await waitConsole(killed, 'the banner', (o) => BANNER.test(o));
+    const [pid] = guestPids(killed);
+    assert.ok(pid, 'no QEMU process for func-killed');
+    process.kill(pid, 'SIGKILL');
+    // The test cloud syncs power states every second; a guest's shutdown is seen by the next pass.
+    for (const id of [selfOff, killed]) {
+      const s = await waitStatus(id, 'SHUTOFF', 60_000);
+      assert.equal(s['OS-EXT-STS:power_state'], 4, `power state of ${id}`);
+      assert.equal(s['OS-EXT-STS:task_state'], null);
+      assert.deepEqual(guestPids(id), [], `a QEMU process is left for ${id}`);
+    }
+    assert.match((await consoleOut(selfOff)).body.output, /reboot: Power down/);
+    // Start works on the killed one: its guest boots again.
+    assert.equal((await act(killed, { 'os-start': null })).status, 202);
+    await waitStatus(killed, 'ACTIVE');
+    assert.equal(guestPids(killed).length, 1);
+    for (const id of [selfOff, killed]) assert.equal((await tc.admin.delete(`/compute/v2.1/servers/${id}`)).status, 204);
+    for (const id of [selfOff, killed])
+      await waitFor(async () => (await tc.admin.get(`/compute/v2.1/servers/${id}`)).status === 404, `server ${id} deleted`, 60_000, 250);
+  });
 });
