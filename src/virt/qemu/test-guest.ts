@@ -1,7 +1,9 @@
 /**
  * Images for tests of the qemu driver: the real tiny-linux guest (built once into a cache
  * shared by test runs) and deliberately bad ones (a corrupt qcow2, a disk with no boot sector,
- * a disk larger than m1.tiny's), served by an in-memory image fetcher.
+ * a disk larger than m1.tiny's), served by an in-memory image fetcher. The whole-disk images
+ * (tiny-linux on a BIOS-bootable disk, no kernel_id) are built on their first fetch, so only
+ * tests that boot them need whole-disk.ts's packages.
  */
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import type { ImageMeta } from '../driver.js';
 import { run } from './exec.js';
 import { ensureGuestImage } from './guest-image/index.js';
+import { ensureWholeDiskImages } from './whole-disk.js';
 
 export interface TestImages {
   kernel: ImageMeta;
@@ -19,6 +22,10 @@ export interface TestImages {
   unbootable: ImageMeta;
   big: ImageMeta;
   iso: ImageMeta;
+  /** tiny-linux booted by SeaBIOS from its disk's MBR (syslinux), as disk_format raw. */
+  wholeRaw: ImageMeta;
+  /** The same disk as disk_format qcow2. */
+  wholeQcow2: ImageMeta;
   fetch(id: string): Promise<{ meta: ImageMeta; path: string }>;
 }
 
@@ -74,6 +81,12 @@ export async function testGuestImage(): Promise<TestImages> {
     [meta('test-iso', 'iso'), unbootable],
   ];
   const byId = new Map(images.map(([m, p]) => [m.id, { meta: m, path: p }]));
+  const wholeRaw = meta('test-whole-raw', 'raw');
+  const wholeQcow2 = meta('test-whole-qcow2', 'qcow2');
+  const whole = new Map<string, { meta: ImageMeta; format: 'raw' | 'qcow2' }>([
+    [wholeRaw.id, { meta: wholeRaw, format: 'raw' }],
+    [wholeQcow2.id, { meta: wholeQcow2, format: 'qcow2' }],
+  ]);
   return {
     kernel,
     ramdisk,
@@ -82,7 +95,11 @@ export async function testGuestImage(): Promise<TestImages> {
     unbootable: images[4][0],
     big: images[5][0],
     iso: images[6][0],
+    wholeRaw,
+    wholeQcow2,
     async fetch(id) {
+      const w = whole.get(id);
+      if (w) return { meta: w.meta, path: (await ensureWholeDiskImages(g, join(TEST_GUEST_IMAGE_DIR, 'whole-disk')))[w.format] };
       const e = byId.get(id);
       if (!e) throw new Error(`test image ${id} not found`);
       return e;
