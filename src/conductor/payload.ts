@@ -6,6 +6,7 @@
  * recorded by the conductor at build, like Nova's image_* system metadata); pass opts.image
  * to override it (rebuild with a new image), null when the instance has no image.
  */
+import type { Vif } from '../network/types.js';
 import type { Sql } from '../db/sql.js';
 import { inList, json } from '../db/sql.js';
 import type { InstanceRow } from '../db/instances.js';
@@ -46,7 +47,7 @@ export function payloadOf(row: InstanceRow, metadata: Record<string, string>, op
     availability_zone: row.availability_zone,
     launch_index: row.launch_index,
     reservation_id: row.reservation_id,
-    network_info: json<unknown[]>(row.network_info, []),
+    network_info: json<Vif[]>(row.network_info, []),
     block_devices: json<unknown[]>(row.block_devices, []),
     vm_state: row.vm_state,
     task_state: row.task_state,

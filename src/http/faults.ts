@@ -1,7 +1,7 @@
 import { NovaError, type ErrorKind } from '../errors.js';
 
 /** Which API family answers: each renders faults in its own upstream shape. */
-export type FaultStyle = 'nova' | 'keystone' | 'glance';
+export type FaultStyle = 'nova' | 'keystone' | 'glance' | 'neutron';
 
 const table: Record<ErrorKind, { status: number; nova: string; title: string }> = {
   Invalid: { status: 400, nova: 'badRequest', title: 'Bad Request' },
@@ -31,11 +31,31 @@ export function faultBody(style: FaultStyle, err: unknown): { status: number; bo
       'Unexpected API Error. Please report this at the nova-ts issue tracker and attach the server log if possible.';
     if (style === 'keystone') return { status: 500, body: { error: { code: 500, message, title: 'Internal Server Error' } } };
     if (style === 'glance') return { status: 500, body: { code: '500 Internal Server Error', title: 'Internal Server Error', message } };
+    if (style === 'neutron') return { status: 500, body: { NeutronError: { type: 'HTTPInternalServerError', message, detail: '' } } };
     return { status: 500, body: { computeFault: { code: 500, message } } };
   }
   const row = table[err.kind];
+  if (style === 'neutron') return neutronFault(err);
   if (style === 'keystone') return { status: row.status, body: { error: { code: row.status, message: err.message, title: row.title } } };
   if (style === 'glance')
     return { status: row.status, body: { code: `${row.status} ${row.title}`, title: row.title, message: err.message } };
   return { status: row.status, body: { [row.nova]: { code: row.status, message: err.message } } };
+}
+
+/** Neutron's exception names by kind; an error may name its own in details.neutronType. */
+const NEUTRON_TYPES: Partial<Record<ErrorKind, string>> = {
+  Invalid: 'InvalidInput',
+  Unauthorized: 'HTTPUnauthorized',
+  Forbidden: 'PolicyNotAuthorized',
+  OverQuota: 'OverQuota',
+  NotFound: 'NotFound',
+  Conflict: 'Conflict',
+  MethodNotAllowed: 'HTTPMethodNotAllowed',
+};
+
+/** Neutron's fault body: {"NeutronError": {type, message, detail}}; over quota is a 409 there. */
+function neutronFault(err: NovaError): { status: number; body: unknown } {
+  const status = err.kind === 'OverQuota' ? 409 : table[err.kind].status;
+  const type = typeof err.details.neutronType === 'string' ? err.details.neutronType : (NEUTRON_TYPES[err.kind] ?? table[err.kind].title.replace(/ /g, ''));
+  return { status, body: { NeutronError: { type, message: err.message, detail: '' } } };
 }

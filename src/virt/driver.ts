@@ -6,6 +6,7 @@
  */
 import type { PowerState } from '../compute/vm-states.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
+import type { Vif } from '../network/types.js';
 
 /** Image metadata as the compute host sees it. */
 export interface ImageMeta {
@@ -39,7 +40,8 @@ export interface InstancePayload {
   availability_zone: string | null;
   launch_index: number;
   reservation_id: string;
-  network_info: unknown[];
+  /** The instance's ports, in order (their taps already exist in the host's network namespace). */
+  network_info: Vif[];
   block_devices: unknown[];
   vm_state: string;
   task_state: string | null;
@@ -98,6 +100,10 @@ export interface ComputeDriver {
   listInstances(): Promise<string[]>;
   /** The last `lines` lines of the serial console (all when undefined). */
   consoleOutput(uuid: string, lines?: number): Promise<string>;
+  /** Adds a NIC for vif (hot-plugged into a running guest; a stopped one gets it at its next start). */
+  attachInterface(uuid: string, vif: Vif): Promise<void>;
+  /** Removes the NIC of vif (hot-unplugged from a running guest). Idempotent for an unknown vif. */
+  detachInterface(uuid: string, vif: Vif): Promise<void>;
   /** Writes a disk image of the guest to a file and returns its format and path. */
   snapshot(uuid: string, dir: string): Promise<{ path: string; disk_format: string; container_format: string }>;
   availableResources(): Promise<HostResources>;

@@ -1,3 +1,4 @@
+import type { InstancePayload } from './driver.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contractInstance } from './driver.contract.js';
@@ -155,7 +156,7 @@ test('network_data.json maps ports to links, networks and deduplicated DNS servi
     services: [{ type: 'dns', address: '198.18.0.2' }, { type: 'dns', address: 'fd00:1::53' }],
   });
   // The same mapping is what lands in the files.
-  const files = metadataFiles(contractInstance({ network_info: vifs }));
+  const files = metadataFiles(contractInstance({ network_info: vifs as InstancePayload['network_info'] }));
   assert.deepEqual(parse(files, 'openstack/latest/network_data.json'), networkData(vifs));
 });
 

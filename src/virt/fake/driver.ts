@@ -20,6 +20,7 @@ import { PowerState } from '../../compute/vm-states.js';
 import { conflict, notFound } from '../../errors.js';
 import type { FlavorSnapshot } from '../../objects/flavor.js';
 import type { ComputeDriver, DriverCapabilities, HostResources, InstancePayload } from '../driver.js';
+import type { Vif } from '../../network/types.js';
 
 export type FakeDriverOptions = FakeDriverConfig & {
   host: string;
@@ -37,6 +38,8 @@ interface FakeGuest {
   flavor: FlavorSnapshot;
   imageRef: string | null;
   console: string[];
+  /** Port ids of the guest's NICs, in order (absent in guests saved before NICs existed). */
+  nics?: string[];
 }
 
 const MAX_CONSOLE_LINES = 200;
@@ -147,6 +150,7 @@ export class FakeDriver implements ComputeDriver {
       flavor: instance.flavor,
       imageRef: instance.image_ref,
       console: [],
+      nics: instance.network_info.map((v) => v.id),
     };
     this.guests.set(instance.uuid, g);
     this.bootLog(g);
@@ -228,6 +232,26 @@ export class FakeDriver implements ComputeDriver {
     g.flavor = newFlavor;
     this.changed();
     if (wasRunning) this.bootLog(g);
+  }
+
+  async attachInterface(uuid: string, vif: Vif): Promise<void> {
+    const g = this.guest(uuid);
+    await this.step('attachInterface');
+    g.nics = [...(g.nics ?? []).filter((id) => id !== vif.id), vif.id];
+    this.changed();
+    this.log(g, `virtio_net: new NIC ${vif.address} (port ${vif.id})`);
+  }
+
+  async detachInterface(uuid: string, vif: Vif): Promise<void> {
+    const g = this.guest(uuid);
+    await this.step('detachInterface');
+    g.nics = (g.nics ?? []).filter((id) => id !== vif.id);
+    this.changed();
+  }
+
+  /** Port ids of a guest's NICs (tests). */
+  nicsOf(uuid: string): string[] {
+    return [...(this.guest(uuid).nics ?? [])];
   }
 
   async powerState(uuid: string): Promise<PowerState> {

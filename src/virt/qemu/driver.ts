@@ -14,6 +14,7 @@ import { PowerState } from '../../compute/vm-states.js';
 import { conflict } from '../../errors.js';
 import type { FlavorSnapshot } from '../../objects/flavor.js';
 import type { ComputeDriver, DriverCapabilities, HostResources, InstancePayload } from '../driver.js';
+import type { Vif } from '../../network/types.js';
 import { needsConfigDrive } from '../metadata-content.js';
 import { buildConfigDrive } from './config-drive.js';
 import { readConsoleTail, rotateConsoleLog } from './console-log.js';
@@ -211,6 +212,16 @@ export class QemuDriver implements ComputeDriver {
     const def = { ...(await this.guests.definition(uuid)), memoryMb: newFlavor.memory_mb, vcpus: newFlavor.vcpus };
     await this.guests.saveDefinition(def);
     if (wasRunning) await this.guests.start(def);
+  }
+
+  async attachInterface(uuid: string, vif: Vif): Promise<void> {
+    await this.guests.known(uuid);
+    throw new Error(`Attaching network interfaces to QEMU guests is not available yet (port ${vif.id}).`);
+  }
+
+  async detachInterface(uuid: string, vif: Vif): Promise<void> {
+    await this.guests.known(uuid);
+    throw new Error(`Detaching network interfaces from QEMU guests is not available yet (port ${vif.id}).`);
   }
 
   async powerState(uuid: string): Promise<PowerState> {
