@@ -11,7 +11,10 @@ import type { ConductorRpcApi } from '../conductor/rpcapi.js';
 import type { ImageClient } from '../image/client.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
 import type { ComputeDriver, InstancePayload } from '../virt/driver.js';
-import { isNovaError } from '../errors.js';
+import { isNovaError, notFound } from '../errors.js';
+import type { NetworkClient } from '../network/client.js';
+import type { Vif } from '../network/types.js';
+import { InstanceNetworking, type HostDataplane } from './networking.js';
 import { nowIso } from '../util/time.js';
 import type { Logger } from '../util/log.js';
 import type { ComputeRpcApi, Selection } from './rpcapi.js';
@@ -28,6 +31,8 @@ interface OpArgs {
 export class ComputeManager {
   readonly locks = new InstanceLocks();
 
+  readonly net: InstanceNetworking;
+
   constructor(
     readonly host: string,
     readonly driver: ComputeDriver,
@@ -35,7 +40,10 @@ export class ComputeManager {
     private readonly compute: ComputeRpcApi,
     private readonly images: ImageClient,
     private readonly log: Logger,
-  ) {}
+    network?: { client: NetworkClient; dataplane: HostDataplane | null },
+  ) {
+    this.net = new InstanceNetworking(host, conductor, network?.client ?? null, network?.dataplane ?? null);
+  }
 
   private async powerOf(uuid: string): Promise<number> {
     try {
@@ -105,11 +113,15 @@ export class ComputeManager {
         () => false,
       );
       try {
-        await this.driver.spawn({ ...a.instance, task_state: TaskState.SPAWNING, host: this.host, node: a.node });
+        const inst = { ...a.instance, task_state: TaskState.SPAWNING, host: this.host, node: a.node };
+        const withPorts = await this.net.setUp(inst, inst.requested_networks ?? 'none', inst.security_groups ?? []);
+        await this.driver.spawn(withPorts);
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
         this.log.warn(`build of ${uuid} failed on ${this.host}: ${reason}`);
         await this.driver.destroy(uuid).catch((e2) => this.log.warn(`cleanup of ${uuid} failed`, e2));
+        // Ports are released (a reschedule allocates them again on the next host).
+        await this.net.tearDown(a.instance).catch((e2) => this.log.warn(`releasing the ports of ${uuid} failed`, e2));
         // The mark must have landed before the conductor hands the instance to another host.
         await Promise.all([marking, started]);
         await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Error', details: reason }).catch(() => undefined);
@@ -128,7 +140,10 @@ export class ComputeManager {
         // Deleted meanwhile (gone: remove the guest) or a delete is queued behind us (it will).
         const gone = isNovaError(e) && e.kind === 'NotFound';
         this.log.info(`instance ${uuid} changed during spawn (${(e as Error).message})${gone ? '; removing its guest' : ''}`);
-        if (gone) await this.driver.destroy(uuid).catch(() => undefined);
+        if (gone) {
+          await this.driver.destroy(uuid).catch(() => undefined);
+          await this.net.tearDown(a.instance).catch(() => undefined);
+        }
       }
       await Promise.all([finished, marking]);
     });
@@ -141,6 +156,7 @@ export class ComputeManager {
       a,
       async () => {
         await this.driver.destroy(a.instance.uuid);
+        await this.net.tearDown(a.instance);
         await this.conductor.instanceDestroyed({ uuid: a.instance.uuid, request_id: a.request_id, host: this.host });
       },
       async () => ({ vm_state: VmState.ERROR, task_state: null, power_state: await this.powerOf(a.instance.uuid) }),
@@ -156,13 +172,25 @@ export class ComputeManager {
   }
 
   rebootInstance(a: OpArgs & { reboot_type: 'SOFT' | 'HARD' }) {
-    return this.power('reboot_instance', a, (u) => this.driver.reboot(u, a.reboot_type === 'HARD' ? 'HARD' : 'SOFT'), VmState.ACTIVE, PowerState.RUNNING);
+    return this.power(
+      'reboot_instance',
+      a,
+      async (u) => {
+        await this.net.replug(a.instance);
+        await this.driver.reboot(u, a.reboot_type === 'HARD' ? 'HARD' : 'SOFT');
+      },
+      VmState.ACTIVE,
+      PowerState.RUNNING,
+    );
   }
   stopInstance(a: OpArgs) {
     return this.power('stop_instance', a, (u) => this.driver.powerOff(u), VmState.STOPPED, PowerState.SHUTDOWN);
   }
   startInstance(a: OpArgs) {
-    return this.power('start_instance', a, (u) => this.driver.powerOn(u), VmState.ACTIVE, PowerState.RUNNING);
+    return this.power('start_instance', a, async (u) => {
+        await this.net.replug(a.instance);
+        await this.driver.powerOn(u);
+      }, VmState.ACTIVE, PowerState.RUNNING);
   }
   pauseInstance(a: OpArgs) {
     return this.power('pause_instance', a, (u) => this.driver.pause(u), VmState.PAUSED, PowerState.PAUSED);
@@ -174,7 +202,10 @@ export class ComputeManager {
     return this.power('suspend_instance', a, (u) => this.driver.suspend(u), VmState.SUSPENDED, PowerState.SUSPENDED);
   }
   resumeInstance(a: OpArgs) {
-    return this.power('resume_instance', a, (u) => this.driver.resume(u), VmState.ACTIVE, PowerState.RUNNING);
+    return this.power('resume_instance', a, async (u) => {
+        await this.net.replug(a.instance);
+        await this.driver.resume(u);
+      }, VmState.ACTIVE, PowerState.RUNNING);
   }
 
   /** Re-creates the guest from the new image (instance.image); failure leaves ERROR, as Nova. */
@@ -299,6 +330,51 @@ export class ComputeManager {
         throw e;
       } finally {
         await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  /**
+   * os-interface attach: the port is made (or bound) and plugged, then hot-plugged into the guest;
+   * if the guest refuses it, the port is released again. Errors go back to the API caller.
+   */
+  attachInterface(a: OpArgs & { net_id?: string; port_id?: string; fixed_ip?: string }): Promise<Vif> {
+    return this.withEvent('attach_interface', a, async () => {
+      const vif = await this.net.attach(a.instance, { net_id: a.net_id, port_id: a.port_id, fixed_ip: a.fixed_ip });
+      try {
+        await this.driver.attachInterface(a.instance.uuid, vif);
+      } catch (e) {
+        await this.net.detach(a.instance, vif).catch((e2) => this.log.warn(`releasing port ${vif.id} failed`, e2));
+        throw e;
+      }
+      return vif;
+    });
+  }
+
+  /** os-interface detach: hot-unplug, then the port is deleted (or unbound). */
+  detachInterface(a: OpArgs & { port_id: string }): Promise<void> {
+    return this.withEvent('detach_interface', a, async () => {
+      const vif = (a.instance.network_info ?? []).find((v) => v.id === a.port_id);
+      if (!vif) throw notFound(`Port ${a.port_id} is not attached to instance ${a.instance.uuid}.`);
+      await this.driver.detachInterface(a.instance.uuid, vif);
+      await this.net.detach(a.instance, vif);
+    });
+  }
+
+  /** Runs body under the instance lock as action event compute_<name>; errors are returned, not recorded as faults. */
+  private withEvent<T>(name: string, a: OpArgs, body: () => Promise<T>): Promise<T> {
+    const uuid = a.instance.uuid;
+    const event = `compute_${name}`;
+    return this.locks.run(uuid, async () => {
+      await this.conductor.actionEventStart({ uuid, request_id: a.request_id, event, host: this.host }).catch(() => undefined);
+      try {
+        const out = await body();
+        await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Success' }).catch(() => undefined);
+        return out;
+      } catch (e) {
+        const details = e instanceof Error ? e.message : String(e);
+        await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Error', details }).catch(() => undefined);
+        throw e;
       }
     });
   }

@@ -13,6 +13,8 @@ import type { ImageClient } from '../image/client.js';
 import { logger } from '../util/log.js';
 import type { ComputeDriver } from '../virt/driver.js';
 import { ComputeManager } from './compute-manager.js';
+import type { HostDataplane } from './networking.js';
+import type { NetworkClient } from '../network/client.js';
 import { syncPowerStates } from './power-sync.js';
 import { recoverInterrupted } from './recover.js';
 import { ComputeRpcApi, computeTopic } from './rpcapi.js';
@@ -43,11 +45,19 @@ function periodic(intervalSec: number, fn: () => Promise<unknown>, onError: (e: 
   };
 }
 
-export async function startCompute(deps: { bus: Bus; host: string; driver: ComputeDriver; images: ImageClient; config: ComputeConfig }): Promise<ComputeService> {
+export async function startCompute(deps: {
+  bus: Bus;
+  host: string;
+  driver: ComputeDriver;
+  images: ImageClient;
+  config: ComputeConfig;
+  /** The network service and this host's dataplane (none: instances get no ports). */
+  network?: { client: NetworkClient; dataplane: HostDataplane | null };
+}): Promise<ComputeService> {
   const { bus, host, driver, config } = deps;
   const log = logger(`compute.${host}`);
   const conductor = new ConductorRpcApi(bus);
-  const m = new ComputeManager(host, driver, conductor, new ComputeRpcApi(bus), deps.images, log);
+  const m = new ComputeManager(host, driver, conductor, new ComputeRpcApi(bus), deps.images, log, deps.network);
   await driver.init(host);
   const report = async () => conductor.computeNodeUpdate({ host, resources: await driver.availableResources() });
   await report();
@@ -73,6 +83,8 @@ export async function startCompute(deps: { bus: Bus; host: string; driver: Compu
     revert_resize: (a) => m.revertResize(a),
     snapshot_instance: (a) => m.snapshotInstance(a),
     get_console_output: (a) => m.getConsoleOutput(a),
+    attach_interface: (a) => m.attachInterface(a),
+    detach_interface: (a) => m.detachInterface(a),
   };
   const stopServe = await bus.serve(computeTopic(host), (method, args) => {
     const h = handlers[method];

@@ -7,12 +7,14 @@
  *         revert_resize, snapshot_instance, get_console_output
  *   1.1 - resize_instance takes dest_host/dest_node (absent: same host); finish_resize (on the
  *         destination) and finish_revert_resize (on the source) for resizes across hosts
+ *   1.2 - attach_interface and detach_interface (calls: the API answers with the result)
  */
 import type { Bus } from '../bus/bus.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
 import type { InstancePayload } from '../virt/driver.js';
+import type { Vif } from '../network/types.js';
 
-export const COMPUTE_RPC_VERSION = '1.1';
+export const COMPUTE_RPC_VERSION = '1.2';
 export const computeTopic = (host: string) => `compute.${host}`;
 
 /** A host choice from the scheduler, with resources already claimed on node_uuid. */
@@ -89,6 +91,14 @@ export class ComputeRpcApi {
   /** The compute host uploads the snapshot into image_id (already created, status queued). */
   snapshotInstance(host: string, args: ActionArgs & { image_id: string }) {
     return this.cast(host, 'snapshot_instance', args);
+  }
+  /** A new port (net_id, fixed_ip) or the user's port_id, plugged and hot-plugged; resolves with its VIF. */
+  attachInterface(host: string, args: ActionArgs & { net_id?: string; port_id?: string; fixed_ip?: string }): Promise<Vif> {
+    return this.bus.call<Vif>(computeTopic(host), 'attach_interface', { ...args, version: COMPUTE_RPC_VERSION }, { timeout: 120_000 });
+  }
+  /** Hot-unplugs the port's NIC, then deletes (or unbinds) the port. */
+  detachInterface(host: string, args: ActionArgs & { port_id: string }): Promise<void> {
+    return this.bus.call<void>(computeTopic(host), 'detach_interface', { ...args, version: COMPUTE_RPC_VERSION }, { timeout: 120_000 });
   }
   getConsoleOutput(host: string, args: { instance: InstancePayload; length?: number }): Promise<string> {
     return this.bus.call<string>(computeTopic(host), 'get_console_output', { ...args, version: COMPUTE_RPC_VERSION }, { timeout: 30_000 });

@@ -7,6 +7,7 @@
  * to override it (rebuild with a new image), null when the instance has no image.
  */
 import type { Vif } from '../network/types.js';
+import type { RequestedNetworks } from '../network/client.js';
 import type { Sql } from '../db/sql.js';
 import { inList, json } from '../db/sql.js';
 import type { InstanceRow } from '../db/instances.js';
@@ -48,6 +49,8 @@ export function payloadOf(row: InstanceRow, metadata: Record<string, string>, op
     launch_index: row.launch_index,
     reservation_id: row.reservation_id,
     network_info: json<Vif[]>(row.network_info, []),
+    requested_networks: json<RequestedNetworks>(row.requested_networks, 'none'),
+    security_groups: json<string[]>(row.security_groups, []),
     block_devices: json<unknown[]>(row.block_devices, []),
     vm_state: row.vm_state,
     task_state: row.task_state,

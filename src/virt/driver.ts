@@ -7,6 +7,7 @@
 import type { PowerState } from '../compute/vm-states.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
 import type { Vif } from '../network/types.js';
+import type { RequestedNetworks } from '../network/client.js';
 
 /** Image metadata as the compute host sees it. */
 export interface ImageMeta {
@@ -50,6 +51,10 @@ export interface InstancePayload {
   node: string | null;
   created_at: string;
   launched_at: string | null;
+  /** What the server create asked for ('auto', 'none' or a list); read when ports are allocated. */
+  requested_networks?: RequestedNetworks;
+  /** Names (or ids) of the instance's security groups. */
+  security_groups?: string[];
   /** While a resize awaits confirmation (vm_state resized): the flavor before it. */
   old_flavor?: FlavorSnapshot | null;
 }
