@@ -2,6 +2,7 @@ import type { Bus } from '../../bus/bus.js';
 import type { Config } from '../../config.js';
 import type { Sql } from '../../db/sql.js';
 import type { ImageApi } from '../../image/service.js';
+import type { NetworkApi, NetworkClient } from '../../network/client.js';
 
 export interface ComputeApiDeps {
   sql: Sql;
@@ -9,4 +10,9 @@ export interface ComputeApiDeps {
   images: ImageApi;
   identity: { projectExists(id: string): Promise<boolean> };
   config: Config;
+  /**
+   * The network service (networks, ports, security groups). Absent: server create accepts only
+   * networks 'none'/'auto', and the networking APIs answer that networking is not available.
+   */
+  network?: { api: NetworkApi; client: NetworkClient };
 }

@@ -22,6 +22,7 @@ import { mountServerMetadata } from './server-metadata.js';
 import { mountServerTags } from './server-tags.js';
 import { mountInstanceActions } from './instance-actions.js';
 import type { ComputeApiDeps } from './deps.js';
+import type { MountFn } from './common.js';
 
 export const IMAGE_ID = '11111111-2222-3333-4444-555555555555';
 
@@ -36,6 +37,8 @@ export interface Kit {
   deps: ComputeApiDeps;
   images: Map<string, ImageView>;
   sent: Sent[];
+  /** Answers of the recording compute host by RPC method (e.g. attach_interface), given the call's args. */
+  replies: Map<string, (args: any) => unknown>;
   demo: RequestContext;
   admin: RequestContext;
   other: RequestContext;
@@ -54,12 +57,16 @@ function ctx(over: Partial<RequestContext>): RequestContext {
   };
 }
 
-export async function startKit(): Promise<Kit> {
+/** opts.mounts: further resource modules to mount beside the server ones. */
+export async function startKit(opts: { mounts?: MountFn[] } = {}): Promise<Kit> {
   const sql = await openDatabase('sqlite::memory:');
   const bus = new InProcessBus();
   const sent: Sent[] = [];
+  const replies = new Map<string, (args: any) => unknown>();
   const record = (topic: string) => bus.serve(topic, (method, args) => {
     sent.push({ topic, method, args });
+    const reply = replies.get(method);
+    if (reply) return reply(args);
     if (method === 'get_console_output') return 'line1\nline2\nline3\n';
     return undefined;
   });
@@ -90,10 +97,10 @@ export async function startKit(): Promise<Kit> {
   const config = defaultConfig({ dataDir: '/tmp/nova-ts-kit-unused' });
   const deps: ComputeApiDeps = { sql, bus, images: imageApi, identity: { projectExists: async () => true }, config };
   const router = new Router('nova');
-  for (const m of [mountServers, mountServerActions, mountServerIps, mountServerMetadata, mountServerTags, mountInstanceActions]) m(router, deps);
+  for (const m of [mountServers, mountServerActions, mountServerIps, mountServerMetadata, mountServerTags, mountInstanceActions, ...(opts.mounts ?? [])]) m(router, deps);
   let n = 0;
   return {
-    sql, deps, images, sent,
+    sql, deps, images, sent, replies,
     demo: ctx({}),
     admin: ctx({ userId: 'u-admin', userName: 'admin', projectId: 'p-admin', projectName: 'admin', roles: ['admin', 'member', 'reader'], isAdmin: true }),
     other: ctx({ userId: 'u-other', userName: 'other', projectId: 'p-other', projectName: 'other' }),

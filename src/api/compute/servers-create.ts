@@ -23,6 +23,8 @@ import { availabilityZones, checkFlavorFitsImage, flavorForBoot, imageForBoot, k
 import { displayNameFor, newAdminPass, newReservationId, sanitizeHostname } from './server-hostname.js';
 import type { ImageView } from '../../image/service.js';
 import { addGroupMembers } from './server-group-store.js';
+import { checkRequestedNetworks, checkSecurityGroups } from './server-networks.js';
+import type { RequestedNetworks } from '../../network/client.js';
 
 type Body = { server: Record<string, any>; 'os:scheduler_hints'?: Record<string, unknown>; 'OS-SCH-HNT:scheduler_hints'?: Record<string, unknown> };
 
@@ -130,6 +132,9 @@ export async function createServer(deps: ComputeApiDeps, req: ApiRequest): Promi
   await checkMetadataQuota(deps.sql, projectId, Object.keys(metadata).length);
 
   const sgNames = [...new Set(((s.security_groups ?? [{ name: 'default' }]) as { name?: string }[]).map((g) => g.name ?? 'default'))];
+  // Networks, ports, fixed IPs and security groups must be usable before anything is recorded.
+  await checkRequestedNetworks(deps, ctx, projectId, networks as RequestedNetworks, { maxCount, explicit: s.networks !== undefined });
+  await checkSecurityGroups(deps, ctx, projectId, sgNames);
   const tags = [...new Set((s.tags ?? []) as string[])];
   const reservationId = newReservationId();
   const adminPass = typeof s.adminPass === 'string' ? s.adminPass : newAdminPass();
