@@ -1,0 +1,109 @@
+/**
+ * Test fixture for the security group half alone: its routes on an ephemeral port over an
+ * in-memory database, an in-process bus recording the agents' `changed` notices, and fixed
+ * tokens: `admin` (project p-admin, admin role), `demo` (p-demo), `alt` (p-alt), `reader`
+ * (p-demo, reader role only). Ports and their IPs are inserted directly (addPort).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { InProcessBus } from '../bus/in-process.js';
+import { migrate } from '../db/migrate.js';
+import { openSqlite } from '../db/sqlite.js';
+import type { Sql } from '../db/sql.js';
+import { unauthorized } from '../errors.js';
+import { Router } from '../http/router.js';
+import { createApiServer } from '../http/server.js';
+import type { RequestContext } from '../http/types.js';
+import { AGENT_TOPIC } from './types.js';
+import { mountSecurityGroups } from './security-groups-routes.js';
+import { setPortSecurityGroups } from './security-groups-store.js';
+
+export function sgContext(name: string): RequestContext {
+  const admin = name === 'admin';
+  const reader = name === 'reader';
+  const project = reader ? 'p-demo' : `p-${name}`;
+  return {
+    requestId: 'req-test', token: name, userId: `u-${name}`, userName: name, userDomainId: 'default',
+    projectId: project, projectName: project.slice(2), projectDomainId: 'default', domainId: null,
+    roles: admin ? ['admin', 'member', 'reader'] : reader ? ['reader'] : ['member', 'reader'],
+    isAdmin: admin, readOnly: reader, expiresAt: '2099-01-01T00:00:00Z',
+  };
+}
+
+export interface SgFixture {
+  url: string;
+  sql: Sql;
+  bus: InProcessBus;
+  /** Host lists of every `changed` notice so far (undefined: all hosts). */
+  notices: (string[] | undefined)[];
+  /** fetch `${url}/network${path}` as the named user; answers status and parsed JSON. */
+  call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Inserts a port (on a network made on first use) with fixed IPs, bound to host, in the given groups. */
+  addPort(p: { project?: string; host?: string; ips?: string[]; groups?: string[]; portSecurity?: boolean }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startSgFixture(): Promise<SgFixture> {
+  const sql = openSqlite(':memory:');
+  await migrate(sql);
+  const bus = new InProcessBus();
+  const notices: (string[] | undefined)[] = [];
+  await bus.serve(AGENT_TOPIC, (_method, args: { hosts?: string[] }) => void notices.push(args.hosts));
+  const router = new Router('neutron');
+  mountSecurityGroups(router, { sql, bus });
+  const server: Server = createApiServer({
+    mounts: [{ prefix: '/network', router }],
+    authenticate: async (token) => {
+      if (!['admin', 'demo', 'alt', 'reader'].includes(token)) throw unauthorized();
+      return sgContext(token);
+    },
+    identityUrl: () => 'http://127.0.0.1/identity',
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const ts = new Date().toISOString();
+  let net: { id: string; subnet: string } | undefined;
+  let mac = 0;
+  return {
+    url,
+    sql,
+    bus,
+    notices,
+    async call(user, method, path, body) {
+      const headers: Record<string, string> = { 'x-auth-token': user };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const r = await fetch(`${url}/network${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await r.text();
+      return { status: r.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async addPort({ project = 'p-demo', host = 'host1', ips = [], groups = [], portSecurity = true }) {
+      if (!net) {
+        net = { id: randomUUID(), subnet: randomUUID() };
+        await sql.run('INSERT INTO networks (id, project_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)', [net.id, 'p-admin', 'n', ts, ts]);
+        await sql.run('INSERT INTO subnets (id, network_id, project_id, cidr, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)', [
+          net.subnet, net.id, 'p-admin', '198.18.0.0/20', ts, ts,
+        ]);
+      }
+      const id = randomUUID();
+      const address = `fa:16:3e:00:00:${(mac++).toString(16).padStart(2, '0')}`;
+      await sql.run(
+        `INSERT INTO ports (id, network_id, project_id, mac_address, binding_host_id, port_security_enabled, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [id, net.id, project, address, host, portSecurity ? 1 : 0, ts, ts],
+      );
+      for (const ip of ips)
+        await sql.run('INSERT INTO ip_allocations (subnet_id, ip_address, port_id, network_id) VALUES (?, ?, ?, ?)', [net.subnet, ip, id, net.id]);
+      await setPortSecurityGroups(sql, id, groups);
+      return id;
+    },
+    async close() {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await bus.close();
+      await sql.close();
+    },
+  };
+}
