@@ -22,6 +22,7 @@ import { mountExtensions } from './extensions.js';
 import { mountImages } from './images.js';
 import { mountAggregates } from './aggregates.js';
 import { mountServerGroups } from './server-groups.js';
+import { mountServerInterfaces } from './server-interfaces.js';
 
 export type { ComputeApiDeps };
 
@@ -50,5 +51,6 @@ export function createComputeApi(deps: ComputeApiDeps): Router {
   mountImages(router, deps);
   mountAggregates(router, deps);
   mountServerGroups(router, deps);
+  mountServerInterfaces(router, deps);
   return router;
 }

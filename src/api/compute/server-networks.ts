@@ -129,12 +129,20 @@ export async function checkRequestedNetworks(
     const key = `${r.uuid} ${r.fixed_ip}`;
     if (wanted.has(key)) throw invalid(`Fixed IP address ${r.fixed_ip} is requested more than once on network ${r.uuid}.`);
     wanted.add(key);
-    const cidrs = await subnetCidrs(deps.sql, r.uuid);
-    if (!cidrs.some((c) => cidrContains(c, r.fixed_ip!)))
-      throw invalid(`IP address ${r.fixed_ip} is not a valid IP for any of the subnets on network ${r.uuid}.`);
-    const holder = await fixedIpHolder(deps.sql, r.uuid, r.fixed_ip);
-    if (holder !== null) throw invalid(`Fixed IP address ${r.fixed_ip} is already in use on instance ${holder}.`);
+    await checkFixedIp(deps.sql, r.uuid, r.fixed_ip, invalid);
   }
+}
+
+/**
+ * A requested fixed IP must lie in a subnet of the network (400) and be free; a taken one
+ * raises inUse(message) (server create: 400, interface attach: 409, as Nova).
+ */
+export async function checkFixedIp(sql: Sql, networkId: string, ip: string, inUse: (msg: string) => NovaError): Promise<void> {
+  if (!isIPv4(ip)) throw invalid(`Fixed IP address ${ip} is not valid: networks here are IPv4 only.`);
+  const cidrs = await subnetCidrs(sql, networkId);
+  if (!cidrs.some((c) => cidrContains(c, ip))) throw invalid(`IP address ${ip} is not a valid IP for any of the subnets on network ${networkId}.`);
+  const holder = await fixedIpHolder(sql, networkId, ip);
+  if (holder !== null) throw inUse(`Fixed IP address ${ip} is already in use on instance ${holder}.`);
 }
 
 /**
