@@ -5,25 +5,50 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultConfig } from '../../config.js';
 import type { ImageMeta } from '../driver.js';
+import type { Vif } from '../../network/types.js';
 import { contractInstance, driverContract } from '../driver.contract.js';
 import { QemuDriver } from './driver.js';
+import { qemuArgs, type GuestDefinition } from './process.js';
 import { testGuestImage, type TestImages } from './test-guest.js';
 import { WHOLE_DISK_PACKAGES } from './whole-disk.js';
 
 const haveQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0 && spawnSync('qemu-img', ['--version']).status === 0;
 
-async function fixture(images: TestImages) {
+test('qemuArgs: each NIC is a tap backend and a virtio-net device with its MAC, in order; none without NICs', () => {
+  const def: GuestDefinition = {
+    uuid: 'u1', name: 'vm', memoryMb: 64, vcpus: 1, accel: 'tcg', kernel: null, ramdisk: null, cmdline: null, configDrive: false,
+    nics: [
+      { port: 'p-one', devname: 'tapp-one', mac: 'fa:16:3e:00:00:01' },
+      { port: 'p-two', devname: 'tapp-two', mac: 'fa:16:3e:00:00:02' },
+    ],
+  };
+  const args = qemuArgs(def, '/g');
+  const pairs = args.flatMap((a, i) => (a === '-netdev' || (a === '-device' && args[i + 1].startsWith('virtio-net')) ? [args[i + 1]] : []));
+  assert.deepEqual(pairs, [
+    'tap,id=hostnet-p-one,ifname=tapp-one,script=no,downscript=no',
+    'virtio-net-pci,netdev=hostnet-p-one,mac=fa:16:3e:00:00:01,id=net-p-one',
+    'tap,id=hostnet-p-two,ifname=tapp-two,script=no,downscript=no',
+    'virtio-net-pci,netdev=hostnet-p-two,mac=fa:16:3e:00:00:02,id=net-p-two',
+  ]);
+  // guest.json files from before networking have no nics field.
+  const { nics: _, ...old } = def;
+  assert.ok(!qemuArgs(old, '/g').includes('-netdev'));
+  assert.ok(!qemuArgs({ ...def, nics: [] }, '/g').includes('-netdev'));
+});
+
+async function fixture(images: TestImages, netns?: string) {
   const root = await mkdtemp(join(tmpdir(), 'qd-'));
   const driver = new QemuDriver({
     host: 'contract-host',
     root,
+    netns,
     config: { ...defaultConfig().qemu, shutdownTimeoutSec: 20 },
     fetchImage: async (id) => images.fetch(id),
   });
@@ -100,6 +125,86 @@ if (!haveQemu) {
     }
   });
 
+  test('qemu driver: NICs on taps in the host namespace: boot with one (DHCP lease), hot-plug a second, unplug it, keep it across a restart', async (t) => {
+    // A namespace of this test's own stands in for the host's: two taps, DHCP on the first.
+    const ns = `nova-ts-qn-${process.pid}`;
+    const taps = [`tapqn${process.pid}a`, `tapqn${process.pid}b`];
+    const inNs = (...cmd: string[]) => {
+      const r = spawnSync('ip', ['netns', 'exec', ns, ...cmd], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${cmd.join(' ')}: ${r.stderr}`);
+    };
+    const vif = (port: string, devname: string, mac: string): Vif => ({
+      id: port, address: mac, devname, type: 'bridge', preserve_on_delete: false,
+      network: { id: 'n1', label: 'private', bridge: 'brqtest', mtu: 1500, subnets: [] },
+    });
+    const [a, b] = [vif('port-a', taps[0], 'fa:16:3e:00:00:0a'), vif('port-b', taps[1], 'fa:16:3e:00:00:0b')];
+    // The guest prints its NICs' MACs, and its IPv4 addresses, whenever they change.
+    const watch = [
+      '#!/bin/sh',
+      'p=; q=',
+      'while :; do',
+      '  m=$(cat /sys/class/net/eth*/address 2>/dev/null | sort | xargs); [ "$m" != "$p" ] && echo "macs: [$m]"; p=$m',
+      "  a=$(ip -o -4 addr show | awk '$2 != \"lo\" { print $2, $4 }' | xargs); [ \"$a\" != \"$q\" ] && echo \"ips: [$a]\"; q=$a",
+      '  sleep 1',
+      'done',
+      '',
+    ].join('\n');
+    const f = await fixture(images, ns);
+    const vm = f.instance({ display_name: 'nic-vm', hostname: 'nic-vm', network_info: [a], user_data: Buffer.from(watch).toString('base64') });
+    let dnsmasq: ReturnType<typeof spawn> | null = null;
+    assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0, 'ip netns add failed (needs root and iproute2)');
+    try {
+      for (const tap of taps) inNs('ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap');
+      inNs('ip', 'addr', 'add', '198.19.254.1/24', 'dev', taps[0]);
+      inNs('ip', 'link', 'set', taps[0], 'up');
+      dnsmasq = spawn('ip', ['netns', 'exec', ns, 'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--port=0',
+        `--interface=${taps[0]}`, '--bind-interfaces', '--dhcp-range=198.19.254.10,198.19.254.20,255.255.255.0', '--pid-file=',
+        `--dhcp-leasefile=${join(f.root, 'leases')}`], { stdio: 'ignore' });
+      await f.driver.init('contract-host');
+      const t0 = Date.now();
+      await f.driver.spawn(vm);
+      let at = 0;
+      const see = async (re: RegExp, ms = 60_000, from = at) => {
+        const out = await waitConsole(f.driver, vm.uuid, re, ms, from);
+        at = Math.max(at, out.length);
+      };
+      // The guest takes a lease on its NIC (under TCG often only on udhcpc's retry, after the banner).
+      await see(/=== tiny-linux nic-vm up: /, 90_000, 0);
+      await see(/macs: \[fa:16:3e:00:00:0a\]/, 60_000, 0);
+      await see(/ips: \[eth0 198\.19\.254\.(1\d|20)\/24\]/, 60_000, 0);
+      assert.match(await readFile(join(f.root, 'leases'), 'utf8'), /fa:16:3e:00:00:0a 198\.19\.254\./);
+      t.diagnostic(`spawn to DHCP lease: ${Date.now() - t0} ms`);
+      const nics = async () => ((JSON.parse(await readFile(join(f.root, 'contract-host', vm.uuid, 'guest.json'), 'utf8')) as GuestDefinition).nics ?? []).map((n) => n.port);
+
+      let t1 = Date.now();
+      await f.driver.attachInterface(vm.uuid, b);
+      await f.driver.attachInterface(vm.uuid, b); // idempotent
+      await see(/macs: \[fa:16:3e:00:00:0a fa:16:3e:00:00:0b\]/);
+      t.diagnostic(`hot-plug seen by the guest after ${Date.now() - t1} ms`);
+      assert.deepEqual(await nics(), ['port-a', 'port-b']);
+
+      t1 = Date.now();
+      await f.driver.detachInterface(vm.uuid, b);
+      t.diagnostic(`unplug released by the guest in ${Date.now() - t1} ms`);
+      await see(/macs: \[fa:16:3e:00:00:0a\]/);
+      assert.deepEqual(await nics(), ['port-a']);
+      await f.driver.detachInterface(vm.uuid, b); // idempotent for a NIC the guest does not have
+
+      // A stopped guest only records the NIC; it has it from its next start.
+      await f.driver.powerOff(vm.uuid);
+      await f.driver.attachInterface(vm.uuid, b);
+      assert.deepEqual(await nics(), ['port-a', 'port-b']);
+      await f.driver.powerOn(vm.uuid);
+      await see(/macs: \[fa:16:3e:00:00:0a fa:16:3e:00:00:0b\]/, 90_000);
+    } finally {
+      await f.driver.destroy(vm.uuid);
+      if (dnsmasq?.pid) process.kill(dnsmasq.pid, 'SIGTERM');
+      for (const tap of taps) spawnSync('ip', ['netns', 'exec', ns, 'ip', 'tuntap', 'del', 'dev', tap, 'mode', 'tap']);
+      spawnSync('ip', ['netns', 'del', ns]);
+      await f.cleanup();
+    }
+  });
+
   // Images without kernel_id boot like real hardware: SeaBIOS runs the disk's MBR, which
   // chains to syslinux on the FAT partition. The console shows SYSLINUX before the kernel,
   // so a direct kernel boot could not pass this test.
@@ -142,12 +247,14 @@ function ensureWholeDiskPackages(): string | undefined {
   return `cannot install ${WHOLE_DISK_PACKAGES.join(' ')} (needed to build the whole-disk image): ${why}`;
 }
 
-async function waitConsole(driver: QemuDriver, uuid: string, re: RegExp, ms: number): Promise<string> {
+/** Waits until the console, from offset `from` on, matches re; returns the console up to the end of the match. */
+async function waitConsole(driver: QemuDriver, uuid: string, re: RegExp, ms: number, from = 0): Promise<string> {
   const until = Date.now() + ms;
   let out = '';
   while (Date.now() < until) {
     out = await driver.consoleOutput(uuid);
-    if (re.test(out)) return out;
+    const m = re.exec(out.slice(from));
+    if (m) return out.slice(0, from + m.index + m[0].length);
     await new Promise((r) => setTimeout(r, 250));
   }
   assert.fail(`console did not show ${re} within ${ms} ms; it shows:\n${out.slice(-2000)}`);

@@ -22,6 +22,7 @@ import { createOverlay, exists, growDisk, ImageCache, type ImageFetcher } from '
 import { run } from './exec.js';
 import { Guests } from './guests.js';
 import { detectAccelerator, hostCapacity, qemuVersion, type Accelerator } from './host.js';
+import { nicOf, plugNic, unplugNic } from './nics.js';
 import type { GuestDefinition } from './process.js';
 
 export interface QemuDriverOptions {
@@ -30,6 +31,11 @@ export interface QemuDriverOptions {
   root: string;
   fetchImage: ImageFetcher;
   config: QemuDriverConfig;
+  /**
+   * The host's network namespace (from the network agent): QEMU runs inside it, where the
+   * guests' taps are. Unset or null: no networking (guests must then have no NICs).
+   */
+  netns?: string | null;
   log?: (msg: string) => void;
 }
 
@@ -64,6 +70,7 @@ export class QemuDriver implements ComputeDriver {
     this.images = new ImageCache(join(opts.root, '_base'), opts.fetchImage);
     this.guests = new Guests(opts.root, opts.config.binary, (m) => opts.log?.(m));
     this.guests.host = opts.host;
+    this.guests.netns = opts.netns ?? null;
   }
 
   private get shutdownTimeout(): number {
@@ -114,6 +121,7 @@ export class QemuDriver implements ComputeDriver {
       ramdisk,
       cmdline: kernel ? (prop('os_command_line') ?? 'root=/dev/vda console=tty0 console=ttyS0') : null,
       configDrive,
+      nics: instance.network_info.map(nicOf),
     };
   }
 
@@ -214,14 +222,38 @@ export class QemuDriver implements ComputeDriver {
     if (wasRunning) await this.guests.start(def);
   }
 
+  /**
+   * Running (or paused) guest: hot-plugs the NIC, then records it; stopped guest: records it for
+   * its next start. A suspended guest cannot change devices (its saved memory needs the same
+   * ones): Conflict. Idempotent.
+   */
   async attachInterface(uuid: string, vif: Vif): Promise<void> {
-    await this.guests.known(uuid);
-    throw new Error(`Attaching network interfaces to QEMU guests is not available yet (port ${vif.id}).`);
+    const def = await this.guests.definition(uuid);
+    const nics = def.nics ?? [];
+    await this.changeableDevices(uuid, 'attach an interface to');
+    if (await this.guests.pid(uuid)) {
+      if (!this.guests.netns) throw new Error(`Cannot attach port ${vif.id}: the qemu driver runs without networking (no network namespace).`);
+      await plugNic(await this.guests.qmp(uuid), nicOf(vif));
+    }
+    if (!nics.some((n) => n.port === vif.id)) await this.guests.saveDefinition({ ...def, nics: [...nics, nicOf(vif)] });
   }
 
+  /**
+   * Running guest: asks it to release the NIC (Error after 20 s if it does not), then forgets the
+   * NIC; stopped guest: forgets it. Idempotent: a vif the guest does not have succeeds.
+   */
   async detachInterface(uuid: string, vif: Vif): Promise<void> {
-    await this.guests.known(uuid);
-    throw new Error(`Detaching network interfaces from QEMU guests is not available yet (port ${vif.id}).`);
+    const def = await this.guests.definition(uuid);
+    const nics = def.nics ?? [];
+    const nic = nics.find((n) => n.port === vif.id) ?? nicOf(vif);
+    await this.changeableDevices(uuid, 'detach an interface from');
+    if (await this.guests.pid(uuid)) await unplugNic(await this.guests.qmp(uuid), nic);
+    if (nics.some((n) => n.port === vif.id)) await this.guests.saveDefinition({ ...def, nics: nics.filter((n) => n.port !== vif.id) });
+  }
+
+  private async changeableDevices(uuid: string, op: string): Promise<void> {
+    if ((await this.powerState(uuid)) === PowerState.SUSPENDED)
+      throw conflict(`Cannot ${op} instance ${uuid} while it is suspended: resume it first.`);
   }
 
   async powerState(uuid: string): Promise<PowerState> {

@@ -18,6 +18,8 @@ const LOGGED_EVENTS = new Set(['SHUTDOWN', 'RESET', 'STOP', 'RESUME', 'GUEST_PAN
 export class Guests {
   private readonly clients = new Map<string, Promise<QmpClient>>();
   host = '';
+  /** The host's network namespace QEMU runs in (where the guests' taps are); null: no networking. */
+  netns: string | null = null;
 
   constructor(
     private readonly root: string,
@@ -124,7 +126,7 @@ export class Guests {
       throw new Error(`The QMP socket path ${f.qmp} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter --data-dir.`);
     this.dropClient(def.uuid);
     await rm(f.pid, { force: true });
-    await launch(this.binary, qemuArgs(def, this.dir(def.uuid), incoming));
+    await launch(this.binary, qemuArgs(def, this.dir(def.uuid), incoming), this.netns);
     await this.qmp(def.uuid);
   }
 

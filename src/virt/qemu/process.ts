@@ -21,7 +21,24 @@ export interface GuestDefinition {
   ramdisk: string | null;
   cmdline: string | null;
   configDrive: boolean;
+  /**
+   * The guest's NICs in PCI order: each a virtio-net device on a tap that already exists in the
+   * host's network namespace. Absent in guest.json files written before networking (no NICs).
+   */
+  nics?: GuestNic[];
 }
+
+/** One NIC of a guest: the port it belongs to, its tap in the host's namespace and its MAC. */
+export interface GuestNic {
+  /** Port id; names the QEMU netdev and device (nicIds). */
+  port: string;
+  /** The tap device (Vif.devname). */
+  devname: string;
+  mac: string;
+}
+
+/** QEMU ids of a NIC's tap backend and its virtio-net device (ids must start with a letter). */
+export const nicIds = (port: string) => ({ netdev: `hostnet-${port}`, device: `net-${port}` });
 
 /** The files of a guest inside its directory. */
 export const guestFiles = (dir: string) => ({
@@ -59,6 +76,13 @@ export function qemuArgs(def: GuestDefinition, dir: string, incoming?: string): 
   ];
   if (def.configDrive)
     args.push('-drive', `file=${esc(f.configDrive)},format=raw,if=none,id=config,readonly=on`, '-device', 'virtio-blk-pci,drive=config');
+  for (const nic of def.nics ?? []) {
+    const ids = nicIds(nic.port);
+    args.push(
+      '-netdev', `tap,id=${ids.netdev},ifname=${esc(nic.devname)},script=no,downscript=no`,
+      '-device', `virtio-net-pci,netdev=${ids.netdev},mac=${nic.mac},id=${ids.device}`,
+    );
+  }
   if (def.kernel) {
     args.push('-kernel', def.kernel);
     if (def.ramdisk) args.push('-initrd', def.ramdisk);
@@ -71,16 +95,27 @@ export function qemuArgs(def: GuestDefinition, dir: string, incoming?: string): 
 
 /**
  * Starts QEMU and waits until it has detached (the guest is then running, or waiting for its
- * incoming state). Rejects with QEMU's own error message when it cannot start.
+ * incoming state). Rejects with QEMU's own error message when it cannot start. With `netns`
+ * QEMU runs inside that network namespace (where its taps are): `ip netns exec` execs QEMU, so
+ * the pid file still names QEMU itself.
  */
-export function launch(binary: string, args: string[]): Promise<void> {
+export function launch(binary: string, args: string[], netns?: string | null): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, argv] = netns ? ['ip', ['netns', 'exec', netns, binary, ...args]] : [binary, args];
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.stdout.resume();
     child.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new Error(e.code === 'ENOENT' ? `${binary} is not installed (Debian package qemu-system-x86).` : `QEMU could not start: ${e.message}`)),
+      reject(
+        new Error(
+          e.code !== 'ENOENT'
+            ? `QEMU could not start: ${e.message}`
+            : netns
+              ? 'ip is not installed (Debian package iproute2); it runs QEMU in the network namespace.'
+              : `${binary} is not installed (Debian package qemu-system-x86).`,
+        ),
+      ),
     );
     child.once('close', (code) => {
       if (code === 0) return resolve();
