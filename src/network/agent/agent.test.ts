@@ -40,7 +40,7 @@ async function must(cmd: string, args: string[]): Promise<string> {
 }
 const inNs = (ns: string, code: string, timeout = 5000) => sh('ip', ['netns', 'exec', ns, process.execPath, '-e', code], timeout);
 
-/** True when a TCP connection from the guest to ip:port gets the server's greeting within 1 s. */
+/** True when a TCP connection from the guest to ip:port gets the server's greeting within 0.6 s. */
 async function tcpOk(ns: string, ip: string, port: number, localAddress?: string): Promise<boolean> {
   const r = await inNs(
     ns,
@@ -231,6 +231,7 @@ describe('linux network agent', { skip }, () => {
     await agent!.plug([{ id: extra.id, devname: extra.devname } as any]);
     let links = (await must('ip', ['-n', agentNs, '-o', 'link'])).split('\n').join(' ');
     assert.ok(links.includes(extra.devname), 'tap created');
+    assert.ok(logs.includes(`dnsmasq for network ${n1}: reloaded`), 'dnsmasq re-read its hosts file');
     assert.ok(!links.includes(bridgeName(n2)), 'bridge of network 2 deleted');
     assert.equal(cmdline(pid2), null, 'dnsmasq of network 2 stopped');
     state.ports = state.ports.filter((p) => p !== extra);
@@ -241,16 +242,48 @@ describe('linux network agent', { skip }, () => {
     assert.ok(!save.includes(C.id.replace(/-/g, '').slice(0, 16)), 'chains of the removed port deleted');
   });
 
-  test('a restarted agent adopts dnsmasq and the proxy; stop with removeNamespace leaves nothing', async () => {
+  test('a dead dnsmasq is started again by the next sync', async () => {
+    const pidFile = join(stateDir, `dnsmasq-${n1}.pid`);
+    const old = Number(readFileSync(pidFile, 'utf8'));
+    process.kill(old, 'SIGKILL');
+    while (cmdline(old)) await sleep(10);
+    await agent!.sync();
+    const now = Number(readFileSync(pidFile, 'utf8'));
+    assert.notEqual(now, old);
+    assert.ok(cmdline(now)?.includes(`--pid-file=${pidFile}`));
+  });
+
+  test('the namespace itself only answers guests on DHCP, metadata and ICMP', async () => {
+    const srv = spawn('ip', ['netns', 'exec', agentNs, process.execPath, '-e', `require('net').createServer(s=>s.end('hi')).listen(2222,()=>console.log('ready'))`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise((r) => srv.stdout!.once('data', r));
+      assert.equal(await tcpOk(guests.a, '198.18.0.1', 2222), false);
+      assert.equal(await tcpOk(agentNs, '198.18.0.1', 2222), true, 'the service itself runs');
+    } finally {
+      srv.kill('SIGKILL');
+    }
+  });
+
+  test('a restarted agent adopts dnsmasq and a running proxy; stop with removeNamespace leaves nothing', async () => {
     const dns = Number(readFileSync(join(stateDir, `dnsmasq-${n1}.pid`), 'utf8'));
+    const proxy0 = Number(readFileSync(join(stateDir, 'metadata-proxy.pid'), 'utf8'));
     await agent!.stop();
     assert.ok(existsSync(`/run/netns/${agentNs}`), 'namespace kept');
     assert.ok(cmdline(dns), 'dnsmasq kept');
+    assert.equal(cmdline(proxy0), null, 'stop ends the proxy');
     agent = makeAgent();
     await agent.start();
     assert.equal(Number(readFileSync(join(stateDir, `dnsmasq-${n1}.pid`), 'utf8')), dns, 'same dnsmasq');
-    assert.ok(logs.some((l) => l.startsWith('metadata proxy adopted')), 'same proxy');
     const proxy = Number(readFileSync(join(stateDir, 'metadata-proxy.pid'), 'utf8'));
+    // As after a crash: a new agent finds the proxy of the previous one running.
+    const crashed = agent;
+    logs.length = 0;
+    agent = makeAgent();
+    await agent.start();
+    assert.ok(logs.includes(`metadata proxy adopted (pid ${proxy})`), logs.join('; '));
+    await crashed.stop();
     await agent.stop({ removeNamespace: true });
     agent = null;
     assert.equal(existsSync(`/run/netns/${agentNs}`), false);

@@ -9,7 +9,9 @@ import { inNetns } from './exec.js';
  *   FORWARD -> nts-FORWARD: per filtered port, `--physdev-out <dev>` -> nts-i-<port> (ingress)
  *                           and `--physdev-in <dev>` -> nts-o-<port> (egress)
  *   INPUT   -> nts-INPUT:   per filtered port, `--physdev-in <dev>` -> nts-o-<port> (what a guest
- *                           sends to the host itself: DHCP, metadata)
+ *                           sends to the host itself); then, from any guest (filtered or not),
+ *                           only replies, DHCP, metadata and ICMP reach the namespace's own
+ *                           processes (QEMU lives there too): the rest is dropped.
  *   nts-i-*: RELATED,ESTABLISHED return, INVALID drop, DHCP replies return, one rule per
  *            (rule x aggregated remote CIDR) returning, then DROP.
  *   nts-o-*: DHCP requests from the port's MAC return, anti-spoofing (nts-s-*: only the port's MAC
@@ -124,6 +126,13 @@ export function buildFirewall(ports: AgentPort[], existing: Iterable<string>, ju
       `-A ${o} -j DROP`,
     );
   }
+  inp.push(
+    `-A ${TOP_INPUT} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+    `-A ${TOP_INPUT} -p udp -m udp --dport 67 -j RETURN`,
+    `-A ${TOP_INPUT} -d 169.254.169.254/32 -p tcp -m tcp --dport 80 -j RETURN`,
+    `-A ${TOP_INPUT} -p icmp -j RETURN`,
+    `-A ${TOP_INPUT} -m physdev --physdev-is-in -j DROP`,
+  );
   const wanted = new Set(chains);
   const stale = [...existing].filter((c) => c.startsWith(CHAIN_PREFIX) && !wanted.has(c)).sort();
   const lines = ['*filter', ...chains.map((c) => `:${c} - [0:0]`), ...stale.map((c) => `:${c} - [0:0]`)];

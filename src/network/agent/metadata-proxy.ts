@@ -56,18 +56,20 @@ export function forward(socket: string, req: IncomingMessage, res: ServerRespons
   req.on('error', () => up.destroy());
 }
 
-export async function runProxy(args: ProxyArgs): Promise<() => Promise<void>> {
+/** Listens (port 0: any free one) and writes the pid file; resolves with the port and a close function. */
+export async function runProxy(args: ProxyArgs): Promise<{ port: number; close: () => Promise<void> }> {
   const server = createServer((req, res) => forward(args.socket, req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(args.port, args.host, () => resolve());
   });
   if (args.pidFile) writeFileSync(args.pidFile, `${process.pid}\n`);
-  return () =>
+  const close = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+  return { port: (server.address() as { port: number }).port, close };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -79,7 +81,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(2);
   }
   runProxy(args).then(
-    (close) => {
+    ({ close }) => {
       const bye = () => {
         if (args.pidFile)
           try {
