@@ -23,6 +23,9 @@ import { mountImages } from './images.js';
 import { mountAggregates } from './aggregates.js';
 import { mountServerGroups } from './server-groups.js';
 import { mountServerInterfaces } from './server-interfaces.js';
+import { mountServerSecurityGroups } from './server-actions-secgroups.js';
+import { mountSecurityGroupsProxy } from './security-groups-proxy.js';
+import { mountNetworksProxy } from './networks-proxy.js';
 
 export type { ComputeApiDeps };
 
@@ -52,5 +55,8 @@ export function createComputeApi(deps: ComputeApiDeps): Router {
   mountAggregates(router, deps);
   mountServerGroups(router, deps);
   mountServerInterfaces(router, deps);
+  mountServerSecurityGroups(router, deps);
+  mountSecurityGroupsProxy(router, deps);
+  mountNetworksProxy(router, deps);
   return router;
 }

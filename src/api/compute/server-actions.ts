@@ -10,9 +10,10 @@ import type { ActionHandler } from './server-action-flow.js';
 import { powerActions } from './server-actions-power.js';
 import { resizeActions } from './server-actions-resize.js';
 import { imageActions } from './server-actions-image.js';
+import { securityGroupActions } from './server-actions-secgroups.js';
 import { own } from '../../util/own.js';
 
-const handlers: Record<string, ActionHandler> = { ...powerActions, ...resizeActions, ...imageActions };
+const handlers: Record<string, ActionHandler> = { ...powerActions, ...resizeActions, ...imageActions, ...securityGroupActions };
 
 /**
  * Nova actions nova-ts does not offer yet. They answer 404 for a server the caller cannot see
@@ -20,7 +21,7 @@ const handlers: Record<string, ActionHandler> = { ...powerActions, ...resizeActi
  */
 const NOT_YET = new Set([
   'shelve', 'shelveOffload', 'unshelve', 'rescue', 'unrescue', 'restore', 'migrate', 'os-migrateLive', 'evacuate',
-  'changePassword', 'createBackup', 'addSecurityGroup', 'removeSecurityGroup', 'addFixedIp', 'removeFixedIp',
+  'changePassword', 'createBackup', 'addFixedIp', 'removeFixedIp',
   'addFloatingIp', 'removeFloatingIp', 'os-getVNCConsole', 'os-getSPICEConsole', 'os-getSerialConsole',
   'os-getRDPConsole', 'trigger_crash_dump', 'injectNetworkInfo', 'resetNetwork',
 ]);
