@@ -6,6 +6,7 @@ import { image005 } from './005-image-extra.js';
 import { compute007 } from './007-server-groups.js';
 import { compute008 } from './008-quota-usage-index.js';
 import { network009 } from './009-network.js';
+import { network010 } from './010-port-origin.js';
 
 /** Every migration, in the order applied. Append only; never edit one that has shipped. */
-export const migrations: readonly Migration[] = [identity001, image002, compute003, image005, compute007, compute008, network009];
+export const migrations: readonly Migration[] = [identity001, image002, compute003, image005, compute007, compute008, network009, network010];
