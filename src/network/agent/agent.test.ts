@@ -198,6 +198,13 @@ describe('linux network agent', { skip }, () => {
     assert.equal(await tcpOk(guests.c, '198.18.0.11', 80), false);
   });
 
+  test('no IPv6 between guests, whatever the rules', async () => {
+    const ll = JSON.parse(await must('ip', ['-n', guests.b, '-j', '-6', 'addr', 'show', 'dev', 'eth0']))[0].addr_info.find((a: any) => a.scope === 'link')?.local;
+    assert.ok(ll, 'guest B has a link-local address');
+    assert.equal(B.ingress[0], ANY);
+    assert.equal(await tcpOk(guests.a, `${ll}%eth0`, 80), false);
+  });
+
   test('a guest cannot send from an address that is not its own', async () => {
     await must('ip', ['-n', guests.a, 'addr', 'add', '198.18.0.99/24', 'dev', 'eth0']);
     assert.equal(await tcpOk(guests.a, '198.18.0.11', 80, '198.18.0.99'), false);

@@ -6,7 +6,7 @@ import { unavailable } from '../../errors.js';
 import { logger } from '../../util/log.js';
 import { run } from './exec.js';
 import { applyLinks, readLinks } from './links.js';
-import { applyFirewall } from './firewall.js';
+import { applyFirewall, applyIpv6Lockdown } from './firewall.js';
 import { dnsmasqNetworks, ensureDnsmasq, stopDnsmasq } from './dhcp.js';
 import { ensureProxy, stopProxy } from './metadata-proxy-process.js';
 
@@ -95,7 +95,7 @@ export function createLinuxAgent(opts: LinuxAgentOptions): LinuxNetworkAgent {
 
   async function doSync(remove: string[]): Promise<void> {
     const t0 = performance.now();
-    const state: HostNetworkState = await source.hostState(host);
+    const state = sane(await source.hostState(host));
     const linkChanges = await applyLinks(netns, state, remove);
     const t1 = performance.now();
     const fw = await applyFirewall(netns, state.ports, lastFirewall).catch((e) => {
@@ -143,6 +143,21 @@ export function createLinuxAgent(opts: LinuxAgentOptions): LinuxNetworkAgent {
     ];
     const script = sysctls.map(([k, v]) => `echo ${v} > /proc/sys/${k}`).join(' && ');
     await run('ip', ['netns', 'exec', netns, 'sh', '-c', script]);
+    await applyIpv6Lockdown(netns);
+  }
+
+  /** Drops (and logs) entries whose names could not be device names or iptables arguments. */
+  function sane(state: HostNetworkState): HostNetworkState {
+    const dev = /^[A-Za-z0-9_.-]{1,15}$/;
+    const mac = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
+    const ip = /^[0-9.:a-fA-F]+$/;
+    const networks = state.networks.filter((n) => dev.test(n.bridge) || (log(`ignoring network ${n.id}: bad bridge name ${JSON.stringify(n.bridge)}`), false));
+    const ports = state.ports.filter(
+      (p) =>
+        (dev.test(p.devname) && mac.test(p.mac) && p.fixed_ips.every((f) => ip.test(f.ip_address))) ||
+        (log(`ignoring port ${p.id}: bad device name, MAC or address`), false),
+    );
+    return { ...state, networks, ports };
   }
 
   return {

@@ -19,7 +19,7 @@ import { inNetns } from './exec.js';
  *            INVALID drop, metadata (169.254.169.254 tcp/80) return, the egress rules, then DROP.
  * A packet that returns from every chain it meets is accepted by the built-in policy (ACCEPT in
  * the namespace). Ports with port_security false get no chain at all. IPv6 rules are ignored
- * (subnets are IPv4 only).
+ * (subnets are IPv4 only; applyIpv6Lockdown keeps all IPv6 off the bridges).
  */
 
 const PROTOCOL_NUMBERS: Record<string, number> = {
@@ -190,4 +190,18 @@ export async function applyFirewall(
     plan.chains.every((c) => cur.chains.has(c));
   if (!same) await inNetns(netns, 'iptables-restore', ['--noflush', '-w'], { input: plan.text });
   return { key: plan.key, rules: plan.rules, applied: !same };
+}
+
+/**
+ * IPv6 (subnets are IPv4 only, so guests have only link-local addresses): no IPv6 is bridged
+ * between guests and none reaches the namespace's own processes, whatever the rules say.
+ * Static; applied once per start, idempotently (our chains refilled, jumps inserted once).
+ */
+export async function applyIpv6Lockdown(netns: string): Promise<void> {
+  const cur = parseSave((await inNetns(netns, 'ip6tables-save', ['-t', 'filter'])).stdout);
+  const lines = ['*filter', `:${TOP_FORWARD} - [0:0]`, `:${TOP_INPUT} - [0:0]`];
+  if (!cur.jumps.forward) lines.push(`-I FORWARD 1 -j ${TOP_FORWARD}`);
+  if (!cur.jumps.input) lines.push(`-I INPUT 1 -j ${TOP_INPUT}`);
+  lines.push(`-A ${TOP_FORWARD} -m physdev --physdev-is-bridged -j DROP`, `-A ${TOP_INPUT} -m physdev --physdev-is-in -j DROP`, 'COMMIT', '');
+  await inNetns(netns, 'ip6tables-restore', ['--noflush', '-w'], { input: lines.join('\n') });
 }
