@@ -19,7 +19,7 @@ import { ensureProxy, stopProxy } from './metadata-proxy-process.js';
 export interface NetworkAgent {
   /** The namespace guests of this host live in (QEMU runs in it); null for the no-op agent. */
   readonly netns: string | null;
-  /** Prepares the namespace, starts the metadata proxy, listens for changes, syncs once. */
+  /** Prepares the namespace, starts the metadata proxy, listens for changes, syncs once. No-op when started. */
   start(): Promise<void>;
   /** Syncs, then checks that every vif's device exists (before QEMU opens the taps). */
   plug(vifs: Vif[]): Promise<void>;
@@ -165,6 +165,7 @@ export function createLinuxAgent(opts: LinuxAgentOptions): LinuxNetworkAgent {
     lastSync: () => stats,
 
     async start() {
+      if (stopServing) return; // already started
       stopped = false;
       mkdirSync(stateDir, { recursive: true });
       await prepareNamespace();

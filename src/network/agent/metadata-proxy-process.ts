@@ -25,7 +25,13 @@ export const proxyFiles = (stateDir: string) => ({
 
 /** The proxy's argv (node's flags kept, such as `--import tsx`; test-runner and debugger ones dropped). */
 export function proxyArgv(socket: string, stateDir: string): string[] {
-  const flags = process.execArgv.filter((a) => !/^--(test|inspect|watch)/.test(a));
+  const flags: string[] = [];
+  const withValue = /^--test-(reporter|reporter-destination|name-pattern|skip-pattern|concurrency|timeout|shard)$/;
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const a = process.execArgv[i];
+    if (withValue.test(a)) i++;
+    else if (!/^--(test|inspect|watch)/.test(a)) flags.push(a);
+  }
   return [process.execPath, ...flags, proxyScript(), '--listen', METADATA_LISTEN, '--socket', socket, '--pid-file', proxyFiles(stateDir).pid];
 }
 
