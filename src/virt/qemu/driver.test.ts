@@ -205,6 +205,20 @@ if (!haveQemu) {
     }
   });
 
+  test('qemu driver: without a network namespace a guest with NICs is refused and nothing is left', async () => {
+    const f = await fixture(images);
+    await f.driver.init('contract-host');
+    const nic: Vif = { id: 'p1', address: 'fa:16:3e:00:00:01', devname: 'tapnonetns', type: 'bridge', preserve_on_delete: false,
+      network: { id: 'n1', label: 'private', bridge: 'brq1', mtu: 1500, subnets: [] } };
+    try {
+      await assert.rejects(f.driver.spawn(f.instance({ network_info: [nic] })), /runs without networking/);
+      assert.deepEqual(await f.driver.listInstances(), []);
+      assert.notEqual(spawnSync('ip', ['link', 'show', 'tapnonetns']).status, 0, 'no tap on the machine');
+    } finally {
+      await f.cleanup();
+    }
+  });
+
   // Images without kernel_id boot like real hardware: SeaBIOS runs the disk's MBR, which
   // chains to syslinux on the FAT partition. The console shows SYSLINUX before the kernel,
   // so a direct kernel boot could not pass this test.

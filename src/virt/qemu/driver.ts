@@ -5,7 +5,9 @@
  * disk.config, console.log, qmp.sock, qemu.pid and, while suspended, memory.state. Power states
  * follow from what is there: a live QEMU reports its run state over QMP; no process and a saved
  * memory state is SUSPENDED; no process is SHUTDOWN. Guests outlive nova-ts; init() finds them
- * again by their pid files and QMP sockets.
+ * again by their pid files and QMP sockets. NICs: each network_info VIF is a virtio-net device on
+ * its tap, which the network agent created in the host's network namespace; QEMU runs inside
+ * that namespace (opts.netns), and NICs are hot-plugged and unplugged over QMP (nics.ts).
  */
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -124,6 +124,9 @@ export class Guests {
     const f = this.files(def.uuid);
     if (Buffer.byteLength(f.qmp) > MAX_SOCKET_PATH)
       throw new Error(`The QMP socket path ${f.qmp} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter --data-dir.`);
+    // Without the namespace QEMU would create the taps on the machine's own network.
+    if (def.nics?.length && !this.netns)
+      throw new Error(`Instance ${def.uuid} has network interfaces, but the qemu driver runs without networking (no network namespace).`);
     this.dropClient(def.uuid);
     await rm(f.pid, { force: true });
     await launch(this.binary, qemuArgs(def, this.dir(def.uuid), incoming), this.netns);
