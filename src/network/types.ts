@@ -62,6 +62,12 @@ export interface AgentSubnet {
   id: string;
   cidr: string;
   gateway_ip: string | null;
+  /**
+   * The address the host's bridge takes in this subnet: the gateway, else the subnet's DHCP
+   * port (device_owner network:dhcp); DHCP and the metadata service are served from it. null
+   * when the subnet has neither (no gateway and DHCP off).
+   */
+  bridge_address: string | null;
   enable_dhcp: boolean;
   dns_nameservers: string[];
   host_routes: { destination: string; nexthop: string }[];
