@@ -22,6 +22,15 @@ import { logger } from './util/log.js';
 import { invalid } from './errors.js';
 import { QemuDriver } from './virt/qemu/driver.js';
 import { ensureGuestImage } from './virt/qemu/guest-image/index.js';
+import { createNetworkService, type NetworkService } from './network/service.js';
+import { createLinuxAgent, createNoopAgent, type NetworkAgent } from './network/agent/agent.js';
+import { createMetadataServer, lookupByFixedIp } from './api/metadata/index.js';
+import { createHash } from 'node:crypto';
+
+/** The network namespace of a compute host: unique per data dir, so clouds side by side never share one. */
+export function hostNamespace(dataDir: string, host: string): string {
+  return `nts-${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}-${host}`;
+}
 
 const log = logger('cloud');
 
@@ -40,7 +49,15 @@ export interface Cloud {
   driverSummary: string;
   /** The virt driver of each compute host in this process, by host name. */
   drivers: Map<string, ComputeDriver>;
-  close(): Promise<void>;
+  network: NetworkService;
+  /** The network agent of each compute host (its namespace, when it has one). */
+  agents: Map<string, NetworkAgent>;
+  /**
+   * Stops every service. Guests, their network namespace and its DHCP servers keep running
+   * (a restart finds them) unless removeNetworkNamespaces (tests): then each host's namespace
+   * and what runs in it are removed.
+   */
+  close(opts?: { removeNetworkNamespaces?: boolean }): Promise<void>;
 }
 
 /**
@@ -58,16 +75,19 @@ export async function startCloud(config: Config): Promise<Cloud> {
   const bus = new InProcessBus();
   const secrets = loadSecrets(config.dataDir);
   const stops: (() => Promise<void>)[] = [];
+  let removeNamespaces = false;
 
   const identity = createIdentityService({ sql, tokenTtlSec: config.tokenTtlSec });
   const image = createImageService({ sql, dataDir: join(config.dataDir, 'images') });
-  const compute = createComputeApi({ sql, bus, images: image.api, identity, config });
+  const network = createNetworkService({ sql, bus });
+  const compute = createComputeApi({ sql, bus, images: image.api, identity, config, network: { api: network.api, client: network.client } });
 
   const server: Server = createApiServer({
     mounts: [
       { prefix: '/identity', router: identity.router },
       { prefix: '/image', router: image.router },
       { prefix: '/compute', router: compute, microversions: true },
+      { prefix: '/network', router: network.router },
     ],
     authenticate: (token, requestId) => identity.authenticate(token, requestId),
     identityUrl: () => `${url}/identity`,
@@ -84,18 +104,41 @@ export async function startCloud(config: Config): Promise<Cloud> {
     region: config.region,
     adminPassword: secrets.adminPassword,
     demoPassword: secrets.demoPassword,
+    services: ['identity', 'compute', 'image', 'network'],
   });
   await image.seed(guest);
+  await network.seed();
+  // Guests ask the metadata service (through each host's proxy) over this socket.
+  const metadataSocket = join(config.dataDir, 'metadata.sock');
+  const metadata = config.driver === 'qemu' ? await createMetadataServer({ lookup: lookupByFixedIp({ sql, portByFixedIp: (ip) => network.portByFixedIp(ip) }), socketPath: metadataSocket }) : null;
+  if (metadata) stops.push(() => metadata.close());
   await seedFlavors(sql);
 
   stops.push((await startScheduler({ sql, bus, config: config.scheduler })).stop);
   stops.push((await startConductor({ sql, bus, images: image.client, config })).stop);
   const hosts: string[] = [];
   const drivers = new Map<string, ComputeDriver>();
+  const agents = new Map<string, NetworkAgent>();
   for (let i = 1; i <= Math.max(1, config.fakeHosts); i++) {
     const host = `host${i}`;
-    const driver = createDriver(config, host, { images: image.client });
-    const svc = await startCompute({ bus, host, driver, images: image.client, config: config.compute });
+    // Real guests get the real dataplane in a namespace of this host's own; fake guests none.
+    const agent =
+      config.driver === 'qemu'
+        ? createLinuxAgent({
+            host,
+            netns: hostNamespace(config.dataDir, host),
+            bus,
+            source: network.agentSource,
+            metadataSocket,
+            stateDir: join(config.dataDir, 'network', host),
+            log: (m) => log.info(m),
+          })
+        : createNoopAgent();
+    await agent.start();
+    agents.set(host, agent);
+    stops.push(() => agent.stop({ removeNamespace: removeNamespaces }));
+    const driver = createDriver(config, host, { images: image.client, netns: agent.netns });
+    const svc = await startCompute({ bus, host, driver, images: image.client, config: config.compute, network: { client: network.client, dataplane: agent } });
     stops.push(svc.stop);
     hosts.push(host);
     drivers.set(host, driver);
@@ -116,9 +159,12 @@ export async function startCloud(config: Config): Promise<Cloud> {
     hosts,
     driverSummary,
     drivers,
-    async close() {
+    network,
+    agents,
+    async close(opts = {}) {
       if (closed) return;
       closed = true;
+      removeNamespaces = !!opts.removeNetworkNamespaces;
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();

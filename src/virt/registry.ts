@@ -10,6 +10,8 @@ import { logger } from '../util/log.js';
 export interface DriverDeps {
   /** Image metadata and a local file with its data (QEMU boots from it). */
   images: { get(id: string): Promise<ImageMeta>; dataPath(id: string): Promise<string> };
+  /** The host's network namespace (its taps live there; QEMU runs in it); null: no networking. */
+  netns?: string | null;
 }
 
 /** Driver factories by the name given in configuration (`--driver`). */
@@ -21,6 +23,7 @@ const drivers: Record<string, (config: Config, host: string, deps: DriverDeps) =
       host,
       root: join(config.dataDir, 'qemu'),
       config: config.qemu,
+      netns: deps.netns ?? null,
       fetchImage: async (id) => ({ meta: await deps.images.get(id), path: await deps.images.dataPath(id) }),
       log: (msg) => log.info(msg),
     });

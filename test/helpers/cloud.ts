@@ -103,7 +103,7 @@ export async function startTestCloud(over: Partial<Config> = {}): Promise<TestCl
     demo,
     login: (user, password, project) => login(cloud.url, user, password, project),
     async close() {
-      await cloud.close();
+      await cloud.close({ removeNetworkNamespaces: true });
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
