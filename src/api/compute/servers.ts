@@ -17,6 +17,9 @@ import { renderServer, renderServers, updateViewMode } from './server-view.js';
 import { patchOfServerFields, updateSchema } from './server-schemas.js';
 import { checkNotLocked, loadServer, payloadOf } from './server-access.js';
 import { isServiceUp, listServiceRows, serviceDownTime } from './service-state.js';
+import { logger } from '../../util/log.js';
+
+const log = logger('compute-api');
 
 export const mountServers: MountFn = (router, deps) => {
   const P = `${API_PREFIX}/servers`;
@@ -101,11 +104,14 @@ async function computeHostDown(deps: ComputeApiDeps, host: string): Promise<bool
  */
 async function deleteInDb(deps: ComputeApiDeps, req: ApiRequest, row: InstanceRow, o: { onlyUnscheduled: boolean }): Promise<boolean> {
   const ctx = ctxOf(req);
-  return deps.sql.tx(async (tx) => {
+  const deleted = await deps.sql.tx(async (tx) => {
     if ((await softDeleteInstance(tx, row.uuid, { onlyUnscheduled: o.onlyUnscheduled })) === null) return false;
     const now = nowIso();
     await startAction(tx, { uuid: row.uuid, action: 'delete', requestId: req.requestId, userId: ctx.userId, projectId: row.project_id });
     await tx.run('UPDATE instance_actions SET finish_time = ? WHERE instance_uuid = ? AND request_id = ?', [now, row.uuid, req.requestId]);
     return true;
   });
+  // Its ports go too (the host's agent drops their taps and rules when it next syncs).
+  if (deleted) await deps.network?.client.deallocateForInstance({ instance_uuid: row.uuid }).catch((e) => log.warn(`releasing the ports of ${row.uuid} failed`, e));
+  return deleted;
 }
