@@ -42,7 +42,7 @@ export async function agentRules(sql: Sql, ports: PortGroups[]): Promise<Map<str
   const groupIds = [...new Set(ports.filter((p) => p.port_security).flatMap((p) => p.security_group_ids))];
   if (groupIds.length === 0) return out;
   const rules = await sql.all<RuleRow>(
-    `SELECT * FROM security_group_rules WHERE security_group_id IN ${inList(groupIds.length)} ORDER BY created_at, id`,
+    `SELECT * FROM security_group_rules WHERE security_group_id IN ${inList(groupIds.length)} ORDER BY created_at, direction, ethertype, id`,
     groupIds,
   );
   const remoteIds = [...new Set(rules.map((r) => r.remote_group_id).filter((id): id is string => id !== null))];
