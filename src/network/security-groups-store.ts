@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { NovaError } from '../errors.js';
 import { inList, type Sql } from '../db/sql.js';
 import { nowIso } from '../util/time.js';
+import type { RuleFields } from './security-group-rules-validate.js';
 
 export interface GroupRow {
   id: string;
@@ -21,18 +22,11 @@ export interface GroupRow {
   updated_at: string;
 }
 
-export interface RuleRow {
+/** A stored rule: the validated fields plus identity and bookkeeping. */
+export interface RuleRow extends RuleFields {
   id: string;
   security_group_id: string;
   project_id: string;
-  direction: 'ingress' | 'egress';
-  ethertype: 'IPv4' | 'IPv6';
-  protocol: string | null;
-  port_range_min: number | null;
-  port_range_max: number | null;
-  remote_ip_prefix: string | null;
-  remote_group_id: string | null;
-  description: string;
   revision_number: number;
   created_at: string;
   updated_at: string;

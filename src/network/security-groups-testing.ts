@@ -44,14 +44,14 @@ export interface SgFixture {
   close(): Promise<void>;
 }
 
-export async function startSgFixture(): Promise<SgFixture> {
+/** The Network API router `make` builds, on an ephemeral port over an in-memory DB, with fixed tokens. */
+export async function serveNeutronForTests(make: (deps: { sql: Sql; bus: InProcessBus }) => Router) {
   const sql = openSqlite(':memory:');
   await migrate(sql);
   const bus = new InProcessBus();
   const notices: (string[] | undefined)[] = [];
   await bus.serve(AGENT_TOPIC, (_method, args: { hosts?: string[] }) => void notices.push(args.hosts));
-  const router = new Router('neutron');
-  mountSecurityGroups(router, { sql, bus });
+  const router = make({ sql, bus });
   const server: Server = createApiServer({
     mounts: [{ prefix: '/network', router }],
     authenticate: async (token) => {
@@ -62,6 +62,35 @@ export async function startSgFixture(): Promise<SgFixture> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    sql,
+    bus,
+    notices,
+    async call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+      const headers: Record<string, string> = { 'x-auth-token': user };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const r = await fetch(`${url}/network${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await r.text();
+      return { status: r.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async close() {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await bus.close();
+      await sql.close();
+    },
+  };
+}
+
+export async function startSgFixture(): Promise<SgFixture> {
+  const { url, sql, bus, notices, call, close } = await serveNeutronForTests((deps) => {
+    const router = new Router('neutron');
+    mountSecurityGroups(router, deps);
+    return router;
+  });
   const ts = new Date().toISOString();
   let net: { id: string; subnet: string } | undefined;
   let mac = 0;
@@ -70,13 +99,7 @@ export async function startSgFixture(): Promise<SgFixture> {
     sql,
     bus,
     notices,
-    async call(user, method, path, body) {
-      const headers: Record<string, string> = { 'x-auth-token': user };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const r = await fetch(`${url}/network${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await r.text();
-      return { status: r.status, body: text ? JSON.parse(text) : undefined };
-    },
+    call,
     async addPort({ project = 'p-demo', host = 'host1', ips = [], groups = [], portSecurity = true }) {
       if (!net) {
         net = { id: randomUUID(), subnet: randomUUID() };
@@ -97,13 +120,6 @@ export async function startSgFixture(): Promise<SgFixture> {
       await setPortSecurityGroups(sql, id, groups);
       return id;
     },
-    async close() {
-      await new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      });
-      await bus.close();
-      await sql.close();
-    },
+    close,
   };
 }

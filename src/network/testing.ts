@@ -4,17 +4,9 @@
  * notices, and fixed tokens: `admin` (project p-admin, admin role), `demo` (p-demo), `alt`
  * (p-alt), `reader` (p-demo, reader role only). Used only by tests.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { InProcessBus } from '../bus/in-process.js';
-import { migrate } from '../db/migrate.js';
-import { openSqlite } from '../db/sqlite.js';
 import type { Sql } from '../db/sql.js';
-import { unauthorized } from '../errors.js';
-import { createApiServer } from '../http/server.js';
-import { sgContext } from './security-groups-testing.js';
+import { serveNeutronForTests, sgContext } from './security-groups-testing.js';
 import { createNetworkService, type NetworkService } from './service.js';
-import { AGENT_TOPIC } from './types.js';
 
 export { sgContext as netContext };
 
@@ -32,31 +24,11 @@ export interface NetFixture {
 }
 
 export async function startNetFixture(): Promise<NetFixture> {
-  const sql = openSqlite(':memory:');
-  await migrate(sql);
-  const bus = new InProcessBus();
-  const notices: (string[] | undefined)[] = [];
-  await bus.serve(AGENT_TOPIC, (_method, args: { hosts?: string[] }) => void notices.push(args.hosts));
-  const service = createNetworkService({ sql, bus });
-  const server: Server = createApiServer({
-    mounts: [{ prefix: '/network', router: service.router }],
-    authenticate: async (token) => {
-      if (!['admin', 'demo', 'alt', 'reader'].includes(token)) throw unauthorized();
-      return sgContext(token);
-    },
-    identityUrl: () => 'http://127.0.0.1/identity',
+  let service!: NetworkService;
+  const { url, sql, notices, call, close } = await serveNeutronForTests((deps) => {
+    service = createNetworkService(deps);
+    return service.router;
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const call: NetFixture['call'] = async (user, method, path, body) => {
-    const r = await fetch(`${url}/network${path}`, {
-      method,
-      headers: { 'x-auth-token': user, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    return { status: r.status, body: text ? JSON.parse(text) : undefined };
-  };
   return {
     url,
     sql,
@@ -68,11 +40,6 @@ export async function startNetFixture(): Promise<NetFixture> {
       if (r.status !== 201) throw new Error(`creating ${key} answered ${r.status}: ${JSON.stringify(r.body)}`);
       return r.body[key];
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await bus.close?.();
-      await sql.close();
-    },
+    close,
   };
 }
