@@ -6,12 +6,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// The QEMU driver needs QEMU, qemu-img and genisoimage; asked for explicitly, they are installed
+// The QEMU driver needs QEMU, qemu-img and genisoimage, and its networks dnsmasq, iptables and ip; asked for explicitly, they are installed
 // (as root) when missing. Without --driver, nova-ts picks qemu only when QEMU is already there.
 const args = process.argv.slice(2);
 const driverArg = args.findIndex((a) => a === '--driver' || a.startsWith('--driver='));
 const driver = driverArg < 0 ? null : args[driverArg].includes('=') ? args[driverArg].split('=')[1] : args[driverArg + 1];
-if (driver === 'qemu') ensureSystemPackages(['qemu-system-x86', 'qemu-utils', 'genisoimage']);
+if (driver === 'qemu') ensureSystemPackages(['qemu-system-x86', 'qemu-utils', 'genisoimage', 'dnsmasq-base', 'iptables', 'iproute2']);
 await buildAll();
 const { main } = await import(pathToFileURL(join(root, 'dist', 'src', 'cli.js')).href);
 await main(args);
