@@ -1,7 +1,7 @@
 // `npm start`: builds dist/ from src/ and runs the all-in-one cloud in this process,
 // so that signals sent to npm reach it. Arguments after `--` go to nova-ts.
 import { buildAll } from './build.mjs';
-import { ensureSystemPackages } from './ensure-system-packages.mjs';
+import { ensureSystemPackages, isInstalled } from './ensure-system-packages.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -11,7 +11,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const driverArg = args.findIndex((a) => a === '--driver' || a.startsWith('--driver='));
 const driver = driverArg < 0 ? null : args[driverArg].includes('=') ? args[driverArg].split('=')[1] : args[driverArg + 1];
-if (driver === 'qemu') ensureSystemPackages(['qemu-system-x86', 'qemu-utils', 'genisoimage', 'dnsmasq-base', 'iptables', 'iproute2']);
+const QEMU_PACKAGES = ['qemu-system-x86', 'qemu-utils', 'genisoimage', 'dnsmasq-base', 'iptables', 'iproute2'];
+if (driver === 'qemu' || (driver === null && isInstalled('qemu-system-x86'))) ensureSystemPackages(QEMU_PACKAGES);
 await buildAll();
 const { main } = await import(pathToFileURL(join(root, 'dist', 'src', 'cli.js')).href);
 await main(args);
