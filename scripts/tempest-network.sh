@@ -1,0 +1,111 @@
+#!/bin/bash
+# tempest-network.sh - run Tempest's networking tests (compute security groups,
+# servers with networks, os-interface, Neutron networks/ports/security groups)
+# against a running nova-ts.
+#
+# It lets /work/shared/tempest/run_tempest.sh write the base tempest.conf
+# (identity v3, compute + image, dynamic credentials) with --conf-only, then
+# turns networking on in that file:
+#   [service_available] neutron = true
+#   [network] project_network_cidr 198.19.0.0/16, mask bits 28 (test networks stay
+#             in 198.18.0.0/15, clear of the seeded 198.18.0.0/20), no public network
+#   [network-feature-enabled] api_extensions = the aliases the cloud advertises at
+#             /v2.0/extensions, ipv6 off, floating IPs off, port_security on if advertised
+#   [compute] fixed_network_name = private (the seeded shared network)
+#   [compute-feature-enabled] interface_attach = true (off with --no-interface-attach)
+#   [auth] create_isolated_networks = false (nova-ts has no routers/L3; Tempest's
+#             per-project network setup always creates a router)
+# and runs `tempest run` in the workspace. Last line: "N passed, N failed, N skipped".
+#
+#   cd /work/main && node --import tsx src/main.ts --data-dir /tmp/c --listen 127.0.0.1:23774 --driver fake &
+#   OS_CLIENT_CONFIG_FILE=/tmp/c/clouds.yaml scripts/tempest-network.sh --cloud nova-ts \
+#     --image tiny-linux --workspace /tmp/tempest-net-sg --regex 'tempest.api.compute.security_groups'
+#
+# Options: --cloud NAME, --workspace DIR (required; a new workspace name must not
+# already be registered: `tempest workspace remove --name <basename>` before reuse),
+# --regex RE, --exclude-list FILE, --concurrency N (default 2), --image NAME,
+# --flavor NAME, --network NAME (fixed_network_name, default private; "" for none),
+# --no-interface-attach, --build-timeout S (default 300), --conf-only.
+set -euo pipefail
+RUNNER=${RUN_TEMPEST:-/work/shared/tempest/run_tempest.sh}
+CLOUD=${OS_CLOUD:-}; WS=""; REGEX='tempest.api.compute.security_groups'; EXCLUDE=""; CONC=2
+IMAGE=cirros; FLAVOR=m1.tiny; NETWORK=private; IFATTACH=true; BUILD_TIMEOUT=300; CONF_ONLY=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --cloud) CLOUD=$2; shift 2;;          --workspace) WS=$2; shift 2;;
+    --regex) REGEX=$2; shift 2;;          --exclude-list) EXCLUDE=$(realpath "$2"); shift 2;;
+    --concurrency) CONC=$2; shift 2;;     --image) IMAGE=$2; shift 2;;
+    --flavor) FLAVOR=$2; shift 2;;        --network) NETWORK=$2; shift 2;;
+    --no-interface-attach) IFATTACH=false; shift;;
+    --build-timeout) BUILD_TIMEOUT=$2; shift 2;;
+    --conf-only) CONF_ONLY=1; shift;;
+    *) echo "unknown option $1" >&2; exit 2;;
+  esac
+done
+[ -n "$WS" ] || { echo "--workspace DIR is required" >&2; exit 2; }
+mkdir -p "$WS"; WS=$(realpath "$WS")
+
+CARGS=(--workspace "$WS" --image "$IMAGE" --flavor "$FLAVOR" --conf-only)
+[ -n "$CLOUD" ] && CARGS+=(--cloud "$CLOUD")
+"$RUNNER" "${CARGS[@]}"
+
+WS="$WS" NETWORK="$NETWORK" IFATTACH="$IFATTACH" BUILD_TIMEOUT="$BUILD_TIMEOUT" /usr/bin/python3 - <<'EOF'
+import configparser, json, os, urllib.request
+env = os.environ
+path = env["WS"] + "/etc/tempest.conf"
+c = configparser.ConfigParser(interpolation=None)
+c.read(path)
+
+def req(method, url, body=None, token=None):
+    h = {"Accept": "application/json", "Content-Type": "application/json"}
+    if token: h["X-Auth-Token"] = token
+    r = urllib.request.Request(url, json.dumps(body).encode() if body else None, h, method=method)
+    with urllib.request.urlopen(r, timeout=60) as resp:
+        return resp.headers, json.loads(resp.read() or b"null")
+
+a = c["auth"]
+hdrs, tok = req("POST", c["identity"]["uri_v3"] + "/auth/tokens", {"auth": {"identity": {"methods": ["password"],
+    "password": {"user": {"name": a["admin_username"], "password": a["admin_password"],
+                          "domain": {"name": a["admin_domain_name"]}}}},
+    "scope": {"project": {"name": a["admin_project_name"], "domain": {"name": a["admin_domain_name"]}}}}})
+net = next(e["url"].rstrip("/") for s in tok["token"]["catalog"] if s["type"] == "network"
+           for e in s["endpoints"] if e["interface"] == "public")
+_, exts = req("GET", net + "/v2.0/extensions", token=hdrs["X-Subject-Token"])
+aliases = sorted(e["alias"] for e in exts["extensions"])
+
+def put(section, key, value):
+    if not c.has_section(section): c.add_section(section)
+    c[section][key] = value
+
+put("service_available", "neutron", "true")
+put("auth", "create_isolated_networks", "false")
+put("network", "project_network_cidr", "198.19.0.0/16")
+put("network", "project_network_mask_bits", "28")
+put("network", "public_network_id", "")
+put("network", "floating_network_name", "")
+put("network", "shared_physical_network", "false")
+put("network-feature-enabled", "api_extensions", ",".join(aliases))
+put("network-feature-enabled", "ipv6", "false")
+put("network-feature-enabled", "ipv6_subnet_attributes", "false")
+put("network-feature-enabled", "floating_ips", "false")
+put("network-feature-enabled", "port_security", "true" if "port-security" in aliases else "false")
+put("compute", "fixed_network_name", env["NETWORK"])
+put("compute", "build_timeout", env["BUILD_TIMEOUT"])
+put("compute-feature-enabled", "interface_attach", env["IFATTACH"])
+with open(path, "w") as f: c.write(f)
+print(f"networking enabled in {path} (network {net}, extensions {','.join(aliases)})")
+EOF
+[ -n "$CONF_ONLY" ] && exit 0
+
+cd "$WS"
+ARGS=(--regex "$REGEX" --concurrency "$CONC")
+[ -n "$EXCLUDE" ] && ARGS+=(--exclude-list "$EXCLUDE")
+set +e
+tempest run "${ARGS[@]}" 2>&1 | tee "$WS/last_run.txt"
+set -e
+stestr last --subunit > "$WS/last.subunit" 2>/dev/null || true
+stestr failing --list > "$WS/failing.txt" 2>/dev/null || true
+P=$(grep -oE 'Passed: [0-9]+' "$WS/last_run.txt" | tail -1 | grep -oE '[0-9]+' || echo 0)
+F=$(grep -oE ' Failed: [0-9]+' "$WS/last_run.txt" | tail -1 | grep -oE '[0-9]+' || echo 0)
+S=$(grep -oE 'Skipped: [0-9]+' "$WS/last_run.txt" | tail -1 | grep -oE '[0-9]+' || echo 0)
+echo "$P passed, $F failed, $S skipped"
