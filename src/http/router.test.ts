@@ -33,3 +33,14 @@ test('a trailing *rest parameter takes the rest of the path', () => {
   assert.ok(m && m !== 'method-not-allowed');
   assert.equal(m.params.path, 'js/app.js');
 });
+
+test('nova: a trailing slash where this method wants an id is no route (404), not another method of the collection', () => {
+  const r = new Router('nova').get('/v2.1/os-security-groups', h('list')).post('/v2.1/os-security-groups', h('create')).delete('/v2.1/os-security-groups/:id', h('delete'));
+  assert.equal(r.match('DELETE', '/v2.1/os-security-groups/'), null);
+  assert.equal(r.match('DELETE', '/v2.1/os-security-groups'), 'method-not-allowed');
+  assert.equal(r.match('PUT', '/v2.1/os-security-groups/'), 'method-not-allowed', 'no PUT route with an id: still 405');
+  const list = r.match('GET', '/v2.1/os-security-groups/');
+  assert.ok(list && list !== 'method-not-allowed', 'the collection still answers with a trailing slash');
+  const neutron = new Router('neutron').get('/v2.0/ports', h('list')).delete('/v2.0/ports/:id', h('delete'));
+  assert.equal(neutron.match('DELETE', '/v2.0/ports/'), 'method-not-allowed', 'other styles keep 405');
+});

@@ -58,7 +58,8 @@ export class Router {
 
   /**
    * Finds the route for method and path. Answers 'method-not-allowed' when the path exists
-   * under another method, null when nothing matches. HEAD falls back to GET.
+   * under another method, null when nothing matches. HEAD falls back to GET. A trailing slash
+   * is ignored, except (nova style) where it stands for an empty id segment of this method.
    */
   match(method: string, path: string): Match | 'method-not-allowed' | null {
     const parts = path.split('/').filter(Boolean).map(safeDecode);
@@ -70,6 +71,12 @@ export class Router {
         pathMatched = true;
         if (r.method === want) return { handler: r.handler, opts: r.opts, params };
       }
+    }
+    // Nova: a trailing slash where this method's route wants an id (`DELETE /os-security-groups/`)
+    // is an empty id, which no route matches: 404, not 405 for the collection without the slash.
+    if (pathMatched && this.style === 'nova' && path.length > 1 && path.endsWith('/')) {
+      const withEmptyId = [...parts, ''];
+      if (this.routes.some((r) => r.method === method && r.segments[parts.length]?.startsWith(':') && matchSegments(r.segments, withEmptyId))) return null;
     }
     return pathMatched ? 'method-not-allowed' : null;
   }

@@ -117,7 +117,8 @@ describe('Compute API networking over the real network service', () => {
     assert.equal(made.status, 200, JSON.stringify(made.body));
     assert.deepEqual(made.body.security_group_rule.ip_range, { cidr: '0.0.0.0/0' });
     const dup = await k.call(k.demo, 'POST', '/v2.1/os-security-group-rules', { security_group_rule: rule });
-    assert.equal(dup.status, 403, 'Nova answers a duplicate rule with 403');
+    assert.equal(dup.status, 400, 'Nova finds the same rule in the group first: 400');
+    assert.equal(dup.body.badRequest.message, `This rule already exists in group ${web.body.security_group.id}`);
     assert.equal((await k.call(k.demo, 'POST', `/v2.1/servers/${id}/action`, { addSecurityGroup: { name: 'web' } })).status, 202);
     const ports = await neutron(k.demo, 'GET', `/v2.0/ports?device_id=${id}`);
     assert.equal(ports.body.ports.length, 1);

@@ -5,7 +5,8 @@
  * come first (names and descriptions, its ingress-only rule model: ip_protocol tcp/udp/icmp,
  * from_port/to_port, cidr or group_id), then the rule goes to the network service as a Neutron
  * ingress rule. Network service outcomes map as Nova maps Neutron's: a conflict on create is
- * 403 (Nova's SecurityGroupLimitExceeded), on delete 400.
+ * 403 (Nova's SecurityGroupLimitExceeded), on delete 400. A rule the group already has is 400
+ * before the network service is asked (Nova's _rule_exists).
  */
 import { isIP } from 'node:net';
 import { forbidden, invalid, isNovaError, notFound, notImplemented } from '../../errors.js';
@@ -35,13 +36,16 @@ function fromBody(body: unknown, key: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** Nova's validate_property for name and description: a string of 1-255 characters once stripped. */
+/**
+ * Nova's validate_property for name and description: a string of 1-255 characters once
+ * stripped. The value is kept exactly as given (Nova strips only to check).
+ */
 function property(value: unknown, what: 'name' | 'description'): string {
   if (typeof value !== 'string') throw invalid(`Security group ${what} is not a string or unicode`);
   const v = value.trim();
   if (v.length < 1) throw invalid(`${what} has a minimum character requirement of 1.`);
   if (v.length > 255) throw invalid(`${what} has more than 255 characters.`);
-  return v;
+  return value;
 }
 
 /** Nova's validate_id for Neutron groups. */
@@ -100,6 +104,29 @@ export function neutronIngressRule(r: { ip_protocol?: unknown; from_port?: unkno
     return null;
   }
   return out;
+}
+
+/** The keys Nova's _rule_exists compares: group_id, cidr, from_port, to_port, protocol. */
+type RuleKeys = { group_id: unknown; cidr: unknown; from_port: unknown; to_port: unknown; protocol: unknown };
+
+/**
+ * Nova's _rule_exists over a group's ingress rules (Neutron views), with Nova's quirks kept:
+ * existing rules compare in Nova's rule format (no ports means 1-65535 for tcp/udp, -1 for
+ * others; no remote prefix means cidr 0.0.0.0/0), the new rule as the caller gave it (protocol
+ * not lowercased; a group rule has no cidr, so it never matches here and a duplicate is left
+ * to the network service's conflict).
+ */
+export function novaRuleExists(group: Record<string, unknown>, wanted: RuleKeys): boolean {
+  const rules = (group.security_group_rules as Record<string, unknown>[] | undefined) ?? [];
+  return rules.some((rule) => {
+    if (rule.direction !== 'ingress') return false;
+    const protocol = (rule.protocol as string | null | undefined) ?? null;
+    let from = rule.port_range_min ?? null;
+    let to = rule.port_range_max ?? null;
+    if (protocol && from === null && to === null) [from, to] = ['TCP', 'UDP'].includes(protocol.toUpperCase()) ? [1, 65535] : [-1, -1];
+    const have: RuleKeys = { group_id: rule.remote_group_id ?? null, cidr: rule.remote_ip_prefix || '0.0.0.0/0', from_port: from, to_port: to, protocol };
+    return (Object.keys(have) as (keyof RuleKeys)[]).every((k) => have[k] === (wanted[k] ?? null));
+  });
 }
 
 /** Nova's common.limited: offset and limit query parameters over a full list. */
@@ -181,6 +208,16 @@ export const mountSecurityGroupsProxy: MountFn = (router, deps) => {
       const [net, prefix] = cidr.split('/');
       if (net !== '0.0.0.0' && net !== '::' && prefix === '0') throw invalid(`Bad prefix for network in cidr ${cidr}`);
     }
+    // Nova's new rule values: the protocol as given, ports as integers (-1 kept), cidr or group_id.
+    const hasPorts = rule.protocol !== undefined;
+    const wanted: RuleKeys = {
+      group_id: source?.id ?? null,
+      cidr: source ? null : cidr,
+      protocol: hasPorts ? String(r.ip_protocol) : null,
+      from_port: hasPorts ? (rule.port_range_min ?? -1) : null,
+      to_port: hasPorts ? (rule.port_range_max ?? -1) : null,
+    };
+    if (novaRuleExists(parent, wanted)) throw invalid(`This rule already exists in group ${parent.id}`);
     const made = await onConflict(() => api.createSecurityGroupRule(ctx, { ...rule, security_group_id: parent.id }), forbidden);
     const refs = await remoteGroupsOf(api, ctx, [], [parent, ...(source ? [source] : [])]);
     return { status: 200, body: { security_group_rule: novaRuleView(made, refs) } };

@@ -136,7 +136,8 @@ function renderOne(req: ApiRequest, row: InstanceRow, rel: Related, mode: ViewMo
     flavor: flavorView(req, json<FlavorSnapshot>(row.flavor, null as never)),
     created: apiTime(row.created_at),
     updated: apiTime(row.updated_at),
-    addresses: addressesOf(row),
+    // Nova's brief (update/rebuild before 2.75) view has no extended address keys.
+    addresses: addressesOf(row, mode !== 'brief'),
     accessIPv4: row.access_ip_v4 ?? '',
     accessIPv6: row.access_ip_v6 ?? '',
     links: links(req, 'servers', row.uuid),
@@ -186,8 +187,12 @@ function renderOne(req: ApiRequest, row: InstanceRow, rel: Related, mode: ViewMo
   return s;
 }
 
-/** `addresses` from the instance's network_info (Nova's shape, grouped by network label). */
-export function addressesOf(row: Pick<InstanceRow, 'network_info'>): Record<string, unknown[]> {
+/**
+ * `addresses` from the instance's network_info (Nova's shape, grouped by network label): each
+ * entry {version, addr}, plus OS-EXT-IPS:type and OS-EXT-IPS-MAC:mac_addr when extended (show
+ * and detail views; Nova's extend_address).
+ */
+export function addressesOf(row: Pick<InstanceRow, 'network_info'>, extended = true): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const vif of json<any[]>(row.network_info, [])) {
     const label = vif?.network?.label ?? vif?.network?.name ?? 'private';
@@ -195,9 +200,10 @@ export function addressesOf(row: Pick<InstanceRow, 'network_info'>): Record<stri
     for (const subnet of vif?.network?.subnets ?? []) {
       for (const ip of subnet?.ips ?? []) {
         const version = String(ip.address).includes(':') ? 6 : 4;
-        list.push({ version, addr: ip.address, 'OS-EXT-IPS:type': ip.type ?? 'fixed', 'OS-EXT-IPS-MAC:mac_addr': vif.address });
-        for (const fip of ip.floating_ips ?? [])
-          list.push({ version, addr: fip.address, 'OS-EXT-IPS:type': 'floating', 'OS-EXT-IPS-MAC:mac_addr': vif.address });
+        const entry = (addr: unknown, type: unknown) =>
+          extended ? { version, addr, 'OS-EXT-IPS:type': type, 'OS-EXT-IPS-MAC:mac_addr': vif.address } : { version, addr };
+        list.push(entry(ip.address, ip.type ?? 'fixed'));
+        for (const fip of ip.floating_ips ?? []) list.push(entry(fip.address, 'floating'));
       }
     }
   }
