@@ -1,10 +1,12 @@
-/** The Network API's networks: list, show, create, update, delete (Neutron v2.0). */
+/** The Network API's networks: list, show, create (one or native bulk), update, delete (Neutron v2.0). */
+import type { Sql } from '../db/sql.js';
 import { NovaError, policyForbidden } from '../errors.js';
 import type { Router } from '../http/router.js';
 import { ctxOf, type RequestContext } from '../http/types.js';
 import { validate } from '../http/validate.js';
 import { uuid } from '../util/ids.js';
 import { nowIso } from '../util/time.js';
+import { createItems } from './bulk.js';
 import { networkScope, ownedNetwork, requireWriter, targetProject, visibleNetwork } from './access.js';
 import { networkViews, notifyHosts, hostsOnNetworks, type NetCore } from './core.js';
 import { listResponse, selectFields } from './query.js';
@@ -46,27 +48,46 @@ export async function visibleNetworks(core: NetCore, ctx: RequestContext): Promi
   return core.sql.all<NetworkRow>(`SELECT * FROM networks WHERE ${s.where} ORDER BY created_at, id`, s.params);
 }
 
-/** Creates a network for the caller (or, for admins, the project the body names). */
-export async function createNetwork(core: NetCore, ctx: RequestContext, b: NetworkBody): Promise<NetworkRow> {
-  requireWriter(ctx, 'create_network');
+/** Checks who may create network b and builds its row (nothing written yet). */
+function newNetworkRow(ctx: RequestContext, b: NetworkBody): NetworkRow {
   adminOnlyAttrs(ctx, b, 'create_network');
   const project = targetProject(ctx, b);
   const now = nowIso();
-  const row: NetworkRow = {
+  return {
     id: uuid(), project_id: project, name: b.name ?? '', description: b.description ?? '', admin_state_up: b.admin_state_up === false ? 0 : 1,
     shared: b.shared ? 1 : 0, external: b['router:external'] ? 1 : 0, status: 'ACTIVE', mtu: b.mtu ?? 1500,
     port_security_enabled: b.port_security_enabled === false ? 0 : 1, tags: '[]', revision_number: 1, created_at: now, updated_at: now,
   };
+}
+
+async function insertNetwork(tx: Sql, row: NetworkRow): Promise<void> {
+  await checkQuota(tx, row.project_id, 'network');
+  await tx.run(
+    `INSERT INTO networks (id, project_id, name, description, admin_state_up, shared, external, status, mtu, port_security_enabled, tags,
+      revision_number, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [row.id, row.project_id, row.name, row.description, row.admin_state_up, row.shared, row.external, row.status, row.mtu,
+      row.port_security_enabled, row.tags, row.revision_number, row.created_at, row.updated_at],
+  );
+}
+
+/** Creates a network for the caller (or, for admins, the project the body names). */
+export async function createNetwork(core: NetCore, ctx: RequestContext, b: NetworkBody): Promise<NetworkRow> {
+  return (await createNetworks(core, ctx, [b]))[0];
+}
+
+/**
+ * Creates all the networks or none: every body is checked first, then all are inserted in one
+ * transaction (quota counted for the whole batch). Errors of bulk requests name the item.
+ */
+export async function createNetworks(
+  core: NetCore, ctx: RequestContext, bodies: NetworkBody[], each: <R>(i: number, fn: () => R) => R = (_i, fn) => fn(),
+): Promise<NetworkRow[]> {
+  requireWriter(ctx, 'create_network');
+  const rows = bodies.map((b, i) => each(i, () => newNetworkRow(ctx, b)));
   await core.sql.tx(async (tx) => {
-    await checkQuota(tx, project, 'network');
-    await tx.run(
-      `INSERT INTO networks (id, project_id, name, description, admin_state_up, shared, external, status, mtu, port_security_enabled, tags,
-        revision_number, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [row.id, row.project_id, row.name, row.description, row.admin_state_up, row.shared, row.external, row.status, row.mtu,
-        row.port_security_enabled, row.tags, row.revision_number, row.created_at, row.updated_at],
-    );
+    for (const [i, row] of rows.entries()) await each(i, () => insertNetwork(tx, row));
   });
-  return row;
+  return rows;
 }
 
 /** Deletes a network and its subnets; 409 'NetworkInUse' while ports other than DHCP ones remain. */
@@ -96,9 +117,9 @@ export function mountNetworks(router: Router, core: NetCore): void {
     return { status: 200, body: { network: selectFields(req, view) } };
   });
   router.post('/v2.0/networks', async (req) => {
-    const body = validate<{ network: NetworkBody }>(createSchema, req.body);
-    const row = await createNetwork(core, ctxOf(req), body.network);
-    return { status: 201, body: { network: (await networkViews(core, [row]))[0] } };
+    const { items, bulk, each } = createItems<NetworkBody>(req.body, 'network', 'networks', createSchema);
+    const views = await networkViews(core, await createNetworks(core, ctxOf(req), items, each));
+    return { status: 201, body: bulk ? { networks: views } : { network: views[0] } };
   });
   router.put('/v2.0/networks/:id', async (req) => {
     const ctx = ctxOf(req);

@@ -75,11 +75,10 @@ describe('ports', () => {
     assert.equal(count, 61, 'failed creates leave no port behind');
   });
 
-  test('admins bind ports; users may not set the host or the MAC; binding makes the port ACTIVE and tells that host', async () => {
+  test('admins bind ports; users may not set the host; binding makes the port ACTIVE and tells that host', async () => {
     const { n } = await netWithSubnet('demo', '198.18.53.0/24');
     const denied = await fx.call('demo', 'POST', '/v2.0/ports', { port: { network_id: n.id, 'binding:host_id': 'h1' } });
     assert.equal(denied.status, 403);
-    assert.equal((await fx.call('demo', 'POST', '/v2.0/ports', { port: { network_id: n.id, mac_address: 'fa:16:3e:00:00:01' } })).status, 403);
     const p = await fx.make('admin', 'port', { network_id: n.id, project_id: 'p-demo', mac_address: 'FA:16:3E:00:00:01', device_id: 'vm-1', 'binding:host_id': 'h1' });
     assert.equal(p.mac_address, 'fa:16:3e:00:00:01');
     assert.equal(p.status, 'ACTIVE');
@@ -121,5 +120,41 @@ describe('ports', () => {
     const inUse = await fx.call('admin', 'DELETE', `/v2.0/subnets/${sub[0].id}`);
     assert.equal(inUse.status, 409);
     assert.equal(inUse.body.NeutronError.type, 'SubnetInUse');
+  });
+});
+
+describe('who may set a port\'s MAC and fixed IP addresses (Neutron\'s create_port/update_port policy)', () => {
+  test('the network\'s owner may choose the MAC on create; updating a MAC stays admin-only', async () => {
+    const { n } = await netWithSubnet('demo', '198.18.56.0/24');
+    const first = await fx.make('demo', 'port', { network_id: n.id });
+    assert.equal((await fx.call('demo', 'DELETE', `/v2.0/ports/${first.id}`)).status, 204);
+    const again = await fx.make('demo', 'port', { network_id: n.id, mac_address: first.mac_address.toUpperCase() });
+    assert.equal(again.mac_address, first.mac_address);
+    assert.equal((await fx.call('demo', 'GET', `/v2.0/ports/${again.id}`)).body.port.mac_address, first.mac_address);
+    const bad = await fx.call('demo', 'POST', '/v2.0/ports', { port: { network_id: n.id, mac_address: 'not-a-mac' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.NeutronError.message, /not-a-mac/);
+    const update = await fx.call('demo', 'PUT', `/v2.0/ports/${again.id}`, { port: { mac_address: 'fa:16:3e:00:00:56' } });
+    assert.equal(update.status, 403);
+    assert.match(update.body.NeutronError.message, /update_port:mac_address/);
+  });
+
+  test('on a shared network another project may ask for a subnet but not for a MAC or an address', async () => {
+    const n = await fx.make('admin', 'network', { name: 'shared-57', shared: true });
+    const s = await fx.make('admin', 'subnet', { network_id: n.id, cidr: '198.18.57.0/24' });
+    const mac = await fx.call('alt', 'POST', '/v2.0/ports', { port: { network_id: n.id, mac_address: 'fa:16:3e:00:00:57' } });
+    assert.equal(mac.status, 403);
+    assert.match(mac.body.NeutronError.message, /create_port:mac_address/);
+    const ip = await fx.call('alt', 'POST', '/v2.0/ports', { port: { network_id: n.id, fixed_ips: [{ subnet_id: s.id, ip_address: '198.18.57.9' }] } });
+    assert.equal(ip.status, 403);
+    assert.match(ip.body.NeutronError.message, /create_port:fixed_ips:ip_address/);
+    const bySubnet = await fx.make('alt', 'port', { network_id: n.id, fixed_ips: [{ subnet_id: s.id }] });
+    assert.equal(bySubnet.fixed_ips[0].subnet_id, s.id);
+    const move = await fx.call('alt', 'PUT', `/v2.0/ports/${bySubnet.id}`, { port: { fixed_ips: [{ subnet_id: s.id, ip_address: '198.18.57.9' }] } });
+    assert.equal(move.status, 403);
+    const asAdmin = await fx.make('admin', 'port', { network_id: n.id, project_id: 'p-alt', fixed_ips: [{ ip_address: '198.18.57.9' }] });
+    assert.equal(asAdmin.fixed_ips[0].ip_address, '198.18.57.9');
+    assert.equal((await fx.call('alt', 'DELETE', `/v2.0/ports/${asAdmin.id}`)).status, 204);
+    assert.equal((await fx.call('alt', 'DELETE', `/v2.0/ports/${bySubnet.id}`)).status, 204);
   });
 });

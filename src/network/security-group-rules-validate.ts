@@ -130,8 +130,12 @@ function checkPorts(protocol: string | null, min: number | null, max: number | n
   const num = protocolNumber(protocol)!;
   if (PORT_PROTOCOLS.has(num)) {
     if (min === 0 || max === 0) throw badRule('Invalid value for port 0: ports of TCP, UDP, SCTP, DCCP and UDP-Lite rules run from 1 to 65535.', 'SecurityGroupInvalidPortValue');
+    // Neutron answers one message for a missing end and for min > max; the rest says which it was.
     if (min === null || max === null)
-      throw badRule(`For ${protocol} rules give both port_range_min and port_range_max (the same value for a single port).`, 'SecurityGroupInvalidPortRange');
+      throw badRule(
+        `For TCP/UDP protocols, port_range_min must be <= port_range_max: ${min === null ? 'port_range_min' : 'port_range_max'} is missing; for ${protocol} rules give both port_range_min and port_range_max (the same value for a single port).`,
+        'SecurityGroupInvalidPortRange',
+      );
     if (min > max)
       throw badRule(`For TCP/UDP protocols, port_range_min must be <= port_range_max (got ${min} > ${max}).`, 'SecurityGroupInvalidPortRange');
     return;
@@ -141,7 +145,7 @@ function checkPorts(protocol: string | null, min: number | null, max: number | n
       if (v !== null && v > 255)
         throw badRule(`Invalid value for ICMP ${field} (${attr}) ${v}. It must be 0 to 255.`, 'SecurityGroupInvalidIcmpValue');
     if (min === null)
-      throw badRule(`ICMP code (port_range_max) ${max} is provided but ICMP type (port_range_min) is missing.`, 'SecurityGroupMissingIcmpType');
+      throw badRule(`ICMP code (port-range-max) ${max} is provided but ICMP type (port-range-min) is missing.`, 'SecurityGroupMissingIcmpType');
     return;
   }
   throw badRule(

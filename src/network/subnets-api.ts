@@ -1,12 +1,14 @@
-/** The Network API's subnets (IPv4 only): list, show, create, update, delete. */
+/** The Network API's subnets (IPv4 only): list, show, create (one or native bulk), update, delete. */
+import type { Sql } from '../db/sql.js';
 import { invalid, NovaError } from '../errors.js';
 import type { Router } from '../http/router.js';
-import { ctxOf } from '../http/types.js';
+import { ctxOf, type RequestContext } from '../http/types.js';
 import { validate } from '../http/validate.js';
+import { createItems } from './bulk.js';
 import { ownedNetwork, ownedSubnet, requireWriter, targetProject, visibleSubnet } from './access.js';
 import { hostsOnNetworks, notifyHosts, type NetCore } from './core.js';
 import { listResponse, selectFields } from './query.js';
-import { subnetNotFound, type SubnetRow } from './repo.js';
+import { subnetNotFound, type NetworkRow, type SubnetRow } from './repo.js';
 import { createSubnet, deleteSubnet, updateSubnet, type SubnetChanges, type SubnetInput } from './subnets.js';
 import { SUBNET_FIELDS, subnetView } from './views.js';
 
@@ -48,6 +50,18 @@ const updateSchema = {
 
 type CreateBody = SubnetInput & { network_id: string; ip_version?: number; cidr?: string; tenant_id?: string; project_id?: string; use_default_subnetpool?: boolean; prefixlen?: number };
 
+/** Checks a create body (IPv4 with a cidr, no subnet pools) and who may add a subnet to its network. */
+async function checkCreate(sql: Sql, ctx: RequestContext, b: CreateBody): Promise<{ network: NetworkRow; project: string; body: CreateBody }> {
+  if (b.ip_version !== undefined && b.ip_version !== 4) {
+    if (b.ip_version === 6) throw new NovaError('Invalid', 'Invalid input for ip_version. Reason: IPv6 subnets are not supported here; only ip_version 4 is.', { neutronType: 'InvalidInput' });
+    throw invalid(`Invalid input for ip_version. Reason: ${b.ip_version} is not in [4, 6].`);
+  }
+  if (b.cidr === undefined) throw invalid('Invalid input for cidr. Reason: a cidr is required (subnet pools are not supported).');
+  if (b.use_default_subnetpool || b.prefixlen !== undefined) throw invalid('Subnet pools are not supported: give the subnet a cidr.');
+  const network = await ownedNetwork(sql, ctx, b.network_id, 'create_subnet');
+  return { network, project: targetProject(ctx, b), body: b };
+}
+
 export function mountSubnets(router: Router, core: NetCore): void {
   const { sql, sg } = core;
   router.get('/v2.0/subnets', async (req) => {
@@ -66,17 +80,16 @@ export function mountSubnets(router: Router, core: NetCore): void {
   router.post('/v2.0/subnets', async (req) => {
     const ctx = ctxOf(req);
     requireWriter(ctx, 'create_subnet');
-    const b = validate<{ subnet: CreateBody }>(createSchema, req.body).subnet;
-    if (b.ip_version !== undefined && b.ip_version !== 4) {
-      if (b.ip_version === 6) throw new NovaError('Invalid', 'Invalid input for ip_version. Reason: IPv6 subnets are not supported here; only ip_version 4 is.', { neutronType: 'InvalidInput' });
-      throw invalid(`Invalid input for ip_version. Reason: ${b.ip_version} is not in [4, 6].`);
-    }
-    if (b.cidr === undefined) throw invalid('Invalid input for cidr. Reason: a cidr is required (subnet pools are not supported).');
-    if (b.use_default_subnetpool || b.prefixlen !== undefined) throw invalid('Subnet pools are not supported: give the subnet a cidr.');
-    const network = await ownedNetwork(sql, ctx, b.network_id, 'create_subnet');
-    const project = targetProject(ctx, b);
-    const row = await createSubnet(sql, sg, network, project, b as SubnetInput);
-    return { status: 201, body: { subnet: subnetView(row) } };
+    const { items, bulk, each } = createItems<CreateBody>(req.body, 'subnet', 'subnets', createSchema);
+    // Every item is checked before anything is written; then all are created in one transaction.
+    const checked: { network: NetworkRow; project: string; body: CreateBody }[] = [];
+    for (const [i, b] of items.entries()) checked.push(await each(i, () => checkCreate(sql, ctx, b)));
+    const rows = await sql.tx(async (tx) => {
+      const out: SubnetRow[] = [];
+      for (const [i, c] of checked.entries()) out.push(await each(i, () => createSubnet(tx, sg, c.network, c.project, c.body as SubnetInput)));
+      return out;
+    });
+    return { status: 201, body: bulk ? { subnets: rows.map(subnetView) } : { subnet: subnetView(rows[0]) } };
   });
   router.put('/v2.0/subnets/:id', async (req) => {
     const ctx = ctxOf(req);
