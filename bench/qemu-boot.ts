@@ -28,10 +28,10 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultConfig } from '../src/config.js';
-import { startCloud, type Cloud } from '../src/cloud.js';
+import { hostNamespace, startCloud, type Cloud } from '../src/cloud.js';
 import { guestFiles, isGuestProcess } from '../src/virt/qemu/process.js';
 import { login, type Client } from '../test/helpers/cloud.js';
-import { cpuTicks, isLiveQemu, killQemusOf } from '../test/helpers/qemu.js';
+import { cpuTicks, isLiveQemu, killQemusOf, removeHostNamespace } from '../test/helpers/qemu.js';
 import { memoryOf, type Memory } from './lib/memory.js';
 import { round, summary } from './lib/stats.js';
 
@@ -127,9 +127,12 @@ function cleanup(): Promise<number> {
   return (cleaning ??= (async () => {
     stopping = true;
     let killed = await killQemus();
-    await cloud?.close().catch((e: unknown) => log(`closing the cloud failed: ${String(e)}`));
+    await cloud?.close({ removeNetworkNamespaces: true }).catch((e: unknown) => log(`closing the cloud failed: ${String(e)}`));
     killed += await killQemus();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) {
+      removeHostNamespace(hostNamespace(dataDir, 'host1'));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
     return killed;
   })());
 }

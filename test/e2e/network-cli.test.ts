@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostNamespace } from '../../src/cloud.js';
 import { REPO_ROOT, describeCli, startCloudProcess, type CliResult, type CloudProcess } from '../helpers/process.js';
-import { GUEST_IMAGE_CACHE, killQemusOf, qemuSkipReason } from '../helpers/qemu.js';
+import { GUEST_IMAGE_CACHE, killQemusOf, qemuSkipReason, removeHostNamespace } from '../helpers/qemu.js';
 
 const haveTools = ['ip', 'iptables-save'].every((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
 const skip =
@@ -151,18 +151,9 @@ async function until(what: string, check: () => boolean, describe: () => string,
 
 /** Removes the host's namespace and everything running in it (dnsmasq, metadata proxy, QEMU). */
 function removeNamespace(name: string): void {
-  if (!name || sh('ip', ['netns', 'list']).out.split('\n').every((l) => l.split(' ')[0] !== name)) return;
-  const pids = sh('ip', ['netns', 'pids', name]).out.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  const del = sh('ip', ['netns', 'del', name]);
-  if (del.code !== 0) console.log(`ip netns del ${name} failed: ${del.out}`);
-  else console.log(`removed namespace ${name}${pids.length ? ` (killed ${pids.join(', ')})` : ''}`);
+  if (!name) return;
+  const pids = removeHostNamespace(name);
+  console.log(`removed namespace ${name}${pids.length ? ` (killed ${pids.join(', ')})` : ''}`);
 }
 
 describe('openstack CLI: networks and security groups with real guests', { skip, timeout: 900_000 }, () => {

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT, describeCli, startCloudProcess, type CliResult, type CloudProcess } from '../helpers/process.js';
-import { GUEST_IMAGE_CACHE, cpuTicks, guestPids, isLiveQemu, killQemusOf, qemuSkipReason } from '../helpers/qemu.js';
+import { GUEST_IMAGE_CACHE, cpuTicks, guestPids, isLiveQemu, killQemusOf, qemuSkipReason, removeHostNamespace } from '../helpers/qemu.js';
+import { hostNamespace } from '../../src/cloud.js';
 
 const skip = qemuSkipReason();
 const CLOUD_ARGS = ['--driver', 'qemu', '--shutdown-timeout', '20'];
@@ -130,6 +131,8 @@ describe('openstack CLI against nova-ts with the qemu driver', { skip, timeout: 
       if (dataDir) {
         const killed = killQemusOf(dataDir);
         if (killed.length) console.log(`killed QEMU processes left by this test: ${killed.join(', ')}`);
+        // The host's network namespace (and its DHCP server and metadata proxy) outlive nova-ts by design.
+        removeHostNamespace(hostNamespace(dataDir, 'host1'));
         rmSync(dataDir, { recursive: true, force: true });
       }
       if (work) rmSync(work, { recursive: true, force: true });

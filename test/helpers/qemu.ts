@@ -73,3 +73,23 @@ export function killQemusOf(dataDir: string): number[] {
   }
   return pids;
 }
+
+/**
+ * Removes a compute host's network namespace (src/cloud.ts hostNamespace) and kills, by PID,
+ * what still runs in it (dnsmasq, the metadata proxy, QEMU): all of it belongs to the test's
+ * own cloud, whose namespace name is unique to its data dir. Returns the killed PIDs.
+ */
+export function removeHostNamespace(name: string): number[] {
+  const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+  if (!list.split('\n').some((l) => l.split(' ')[0] === name)) return [];
+  const pids = (spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout ?? '').split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  spawnSync('ip', ['netns', 'del', name]);
+  return pids;
+}
