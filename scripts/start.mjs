@@ -11,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const driverArg = args.findIndex((a) => a === '--driver' || a.startsWith('--driver='));
 const driver = driverArg < 0 ? null : args[driverArg].includes('=') ? args[driverArg].split('=')[1] : args[driverArg + 1];
-const QEMU_PACKAGES = ['qemu-system-x86', 'qemu-utils', 'genisoimage', 'dnsmasq-base', 'iptables', 'iproute2'];
+const QEMU_PACKAGES = ['qemu-system-x86', 'qemu-utils', 'genisoimage', 'dnsmasq-base', 'iptables', 'iproute2', 'conntrack'];
 if (driver === 'qemu' || (driver === null && isInstalled('qemu-system-x86'))) ensureSystemPackages(QEMU_PACKAGES);
 await buildAll();
 const { main } = await import(pathToFileURL(join(root, 'dist', 'src', 'cli.js')).href);

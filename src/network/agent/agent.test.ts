@@ -171,7 +171,7 @@ describe('linux network agent', { skip }, () => {
       await must('ip', ['-n', g, 'addr', 'add', `${p.fixed_ips[0].ip_address}/24`, 'dev', 'eth0']);
       await must('ip', ['-n', g, 'route', 'add', 'default', 'via', gw]);
     }
-    web = spawn('ip', ['netns', 'exec', guests.b, process.execPath, '-e', `require('net').createServer(s=>s.end('hi')).listen(80,()=>console.log('ready'))`], {
+    web = spawn('ip', ['netns', 'exec', guests.b, process.execPath, '-e', `require('net').createServer(s=>{s.write('hi\\n');s.on('data',d=>s.write(d));s.on('error',()=>{})}).listen(80,()=>console.log('ready'))`], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise((r) => web!.stdout!.once('data', r));
@@ -192,6 +192,58 @@ describe('linux network agent', { skip }, () => {
       while (!ok && Date.now() - t0 < 2000) ok = await pingOk(guests.a, '198.18.0.11');
       assert.ok(ok, `ping allowed within 2 s of the notice (waited ${Date.now() - t0} ms)`);
     } else t.diagnostic('ping part skipped: busybox is not installed');
+  });
+
+  test('removing a rule cuts the flows it admitted within 2 s; flows still allowed keep going', { skip: hasBusybox ? false : 'busybox (ping) is not installed' }, async (t) => {
+    assert.equal((await must('ip', ['netns', 'exec', agentNs, 'cat', '/proc/sys/net/netfilter/nf_conntrack_tcp_loose'])).trim(), '1');
+    const fromA = ['198.18.0.10/32'];
+    B.ingress = [rule('tcp', 80, fromA), rule('tcp', 81, fromA), rule('icmp', null, ['198.18.0.0/24'])];
+    await agent!.sync();
+    const replies: number[] = [];
+    const echoes: number[] = [];
+    const lines = (c: ChildProcess, match: RegExp, into: number[]) =>
+      c.stdout!.setEncoding('utf8').on('data', (d: string) => d.split('\n').forEach((l) => match.test(l) && into.push(Date.now())));
+    // A continuous ping and a long-lived TCP session (a line every 200 ms, echoed), both from A to B.
+    const ping = spawn('ip', ['netns', 'exec', guests.a, 'busybox', 'ping', '-i', '0.2', '198.18.0.11'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const session = spawn(
+      'ip',
+      ['netns', 'exec', guests.a, process.execPath, '-e',
+        `const s=require('net').connect(80,'198.18.0.11');s.setEncoding('utf8');s.on('data',d=>d.split('\\n').forEach(l=>l==='x'&&console.log('echo')));` +
+        `s.on('error',e=>{console.log('error '+e.message);process.exit(1)});s.on('close',()=>process.exit(2));setInterval(()=>s.write('x\\n'),200);`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let sessionExit: number | null = null;
+    session.on('exit', (code) => (sessionExit = code));
+    try {
+      lines(ping, /bytes from/, replies);
+      lines(session, /^echo$/, echoes);
+      const w0 = Date.now();
+      while ((replies.length < 3 || echoes.length < 3) && Date.now() - w0 < 5000) await sleep(20);
+      assert.ok(replies.length >= 3 && echoes.length >= 3, `ping (${replies.length} replies) and session (${echoes.length} echoes) running`);
+
+      B.ingress = [rule('tcp', 80, fromA)]; // ICMP and tcp/81 removed
+      const before = agent!.lastSync();
+      const t0 = Date.now();
+      await bus.fanout(AGENT_TOPIC, 'changed', { hosts: [HOST] });
+      while (agent!.lastSync() === before && Date.now() - t0 < 2000) await sleep(10);
+      const applied = Date.now();
+      assert.notEqual(agent!.lastSync(), before, 'synced within 2 s of the notice');
+      const flows = agent!.lastSync()!.flowsDeleted;
+      t.diagnostic(`rules applied and ${flows} tracked flows deleted ${applied - t0} ms after the notice`);
+      assert.ok(flows >= 2, `the ping's and the session's flows were deleted (${flows})`);
+      await sleep(1200);
+      const last = replies.filter((r) => r >= t0).at(-1);
+      t.diagnostic(`last ping reply ${last === undefined ? 'before the notice' : `${last - t0} ms after the notice`}`);
+      assert.ok(last === undefined || last - t0 < 2000, 'ping replies stopped within 2 s');
+      assert.equal(replies.filter((r) => r > applied + 200).length, 0, 'no ping reply once the rule is gone');
+      const after = echoes.filter((e) => e > applied + 200).length;
+      t.diagnostic(`${after} echoes on the TCP session in the second after the change`);
+      assert.ok(after >= 3, `the allowed TCP session keeps going (${after} echoes)`);
+      assert.equal(sessionExit, null, 'the session is still open');
+    } finally {
+      ping.kill('SIGKILL');
+      session.kill('SIGKILL');
+    }
   });
 
   test("another network's guest cannot reach them even when rules admit anyone", async () => {

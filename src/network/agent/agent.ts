@@ -7,6 +7,7 @@ import { logger } from '../../util/log.js';
 import { run } from './exec.js';
 import { applyLinks, readLinks } from './links.js';
 import { applyFirewall, applyIpv6Lockdown } from './firewall.js';
+import { admitSnapshot, flushFlows, narrowings, type AdmitSnapshot } from './conntrack.js';
 import { dnsmasqNetworks, ensureDnsmasq, stopDnsmasq } from './dhcp.js';
 import { ensureProxy, stopProxy } from './metadata-proxy-process.js';
 
@@ -55,8 +56,11 @@ export interface SyncStats {
   linkChanges: number;
   rules: number;
   firewallApplied: boolean;
+  /** Tracked flows deleted because what a port admits shrank (see conntrack.ts). */
+  flowsDeleted: number;
   linksMs: number;
   firewallMs: number;
+  conntrackMs: number;
   dhcpMs: number;
   totalMs: number;
 }
@@ -76,6 +80,8 @@ export function createLinuxAgent(opts: LinuxAgentOptions): LinuxNetworkAgent {
   let interval: NodeJS.Timeout | null = null;
   let debounce: NodeJS.Timeout | null = null;
   let lastFirewall: string | null = null;
+  /** What the ports admitted after the last sync whose flow deletions (if any) succeeded. */
+  let lastAdmits: AdmitSnapshot | null = null;
   let stats: SyncStats | null = null;
   let stopped = false;
 
@@ -104,6 +110,17 @@ export function createLinuxAgent(opts: LinuxAgentOptions): LinuxNetworkAgent {
     });
     lastFirewall = fw.key;
     const t2 = performance.now();
+    // After the new rules are in place (so a deleted flow cannot be re-admitted by the old ones).
+    // On failure the old snapshot stays, so the next sync deletes them again.
+    const admits = admitSnapshot(state.ports);
+    let flowsDeleted = 0;
+    try {
+      flowsDeleted = lastAdmits ? await flushFlows(netns, narrowings(lastAdmits, admits)) : 0;
+      lastAdmits = admits;
+    } catch (e) {
+      log(`deleting tracked flows failed (retried by the next sync): ${(e as Error).message}`);
+    }
+    const tc = performance.now();
     const wanted = new Set(state.networks.map((n) => n.id));
     for (const n of state.networks) {
       const r = await ensureDnsmasq(netns, n, state.ports, stateDir);
@@ -117,13 +134,18 @@ export function createLinuxAgent(opts: LinuxAgentOptions): LinuxNetworkAgent {
       linkChanges,
       rules: fw.rules,
       firewallApplied: fw.applied,
+      flowsDeleted,
       linksMs: t1 - t0,
       firewallMs: t2 - t1,
-      dhcpMs: t3 - t2,
+      conntrackMs: tc - t2,
+      dhcpMs: t3 - tc,
       totalMs: t3 - t0,
     };
-    if (linkChanges || fw.applied)
-      log(`synced ${state.ports.length} ports: ${linkChanges} link changes, ${fw.rules} rules${fw.applied ? ' applied' : ''} in ${Math.round(stats.totalMs)} ms`);
+    if (linkChanges || fw.applied || flowsDeleted)
+      log(
+        `synced ${state.ports.length} ports: ${linkChanges} link changes, ${fw.rules} rules${fw.applied ? ' applied' : ''}` +
+          `${flowsDeleted ? `, ${flowsDeleted} tracked flows deleted` : ''} in ${Math.round(stats.totalMs)} ms`,
+      );
   }
 
   const background = () => {
@@ -140,7 +162,10 @@ export function createLinuxAgent(opts: LinuxAgentOptions): LinuxNetworkAgent {
       ['net/bridge/bridge-nf-call-iptables', '1'],
       ['net/ipv4/conf/all/rp_filter', '1'],
       ['net/ipv4/conf/default/rp_filter', '1'],
+      // A flow whose conntrack entry was deleted (conntrack.ts) is tracked again mid-stream.
+      ['net/netfilter/nf_conntrack_tcp_loose', '1'],
     ];
+    if (!existsSync('/proc/sys/net/netfilter/nf_conntrack_tcp_loose')) await run('modprobe', ['nf_conntrack'], { allowFail: true });
     const script = sysctls.map(([k, v]) => `echo ${v} > /proc/sys/${k}`).join(' && ');
     await run('ip', ['netns', 'exec', netns, 'sh', '-c', script]);
     await applyIpv6Lockdown(netns);
@@ -212,6 +237,7 @@ export function createLinuxAgent(opts: LinuxAgentOptions): LinuxNetworkAgent {
       for (const id of dnsmasqNetworks(stateDir)) await stopDnsmasq(stateDir, id);
       if (existsSync(`/run/netns/${netns}`)) await run('ip', ['netns', 'del', netns]);
       lastFirewall = null;
+      lastAdmits = null;
       if (existsSync(stateDir)) {
         for (const f of readdirSync(stateDir)) if (/^(dnsmasq-|metadata-proxy\.)/.test(f)) rmSync(join(stateDir, f), { force: true });
         try {

@@ -37,16 +37,23 @@ export const TOP_FORWARD = 'nts-FORWARD';
 export const TOP_INPUT = 'nts-INPUT';
 export const CHAIN_PREFIX = 'nts-';
 
+/** The IP protocol number a rule matches, 'any' for every protocol, null when unknown. */
+export function ruleProtocol(r: AgentRule): number | 'any' | null {
+  if (r.protocol === null || r.protocol === 'any' || r.protocol === '') return 'any';
+  const p = r.protocol.toLowerCase();
+  const num = /^\d+$/.test(p) ? Number(p) : PROTOCOL_NUMBERS[p];
+  return num === undefined || num > 255 ? null : num;
+}
+
 /**
  * The match part of one security group rule (without -s/-d), or null when the rule can never
  * match an IPv4 packet or names a protocol we cannot express (the rule then admits nothing).
  */
 export function ruleMatch(r: AgentRule): string | null {
   if (r.ethertype !== 'IPv4') return null;
-  if (r.protocol === null || r.protocol === 'any' || r.protocol === '') return '';
-  const p = r.protocol.toLowerCase();
-  const num = /^\d+$/.test(p) ? Number(p) : PROTOCOL_NUMBERS[p];
-  if (num === undefined || num > 255) return null;
+  const num = ruleProtocol(r);
+  if (num === 'any') return '';
+  if (num === null) return null;
   const name = NAMED[num];
   if (!name) return `-p ${num}`;
   if (name === 'icmp') {
