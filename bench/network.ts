@@ -41,8 +41,8 @@ import { hostNamespace, startCloud, type Cloud } from '../src/cloud.js';
 import { InProcessBus } from '../src/bus/in-process.js';
 import { createLinuxAgent, type LinuxNetworkAgent, type SyncStats } from '../src/network/agent/agent.js';
 import { ingressChain } from '../src/network/agent/firewall.js';
-import { intToIp, ipToInt } from '../src/network/agent/cidr.js';
-import { bridgeName, tapName, type AgentPort, type HostNetworkState } from '../src/network/types.js';
+import { syntheticHostState } from '../src/network/agent/synthetic-state.js';
+import type { HostNetworkState } from '../src/network/types.js';
 import { guestFiles, isGuestProcess } from '../src/virt/qemu/process.js';
 import { login, type Client } from '../test/helpers/cloud.js';
 import { killQemusOf } from '../test/helpers/qemu.js';
@@ -333,32 +333,7 @@ async function phaseApi(): Promise<Record<string, unknown>> {
 
 // ---- phase agent: the agent alone with a synthetic host of AGENT_N ports --------------------
 function syntheticState(step: number, netId: string, subId: string, ids: string[]): HostNetworkState {
-  const base = ipToInt('198.18.4.0');
-  const ips = ids.map((_, i) => intToIp(base + 10 + i * step));
-  const members = ips.map((ip) => `${ip}/32`);
-  // The default group's rules (remote group = all members) plus SSH and ICMP from anywhere.
-  const ports: AgentPort[] = ips.map((ip, i) => ({
-    id: ids[i],
-    network_id: netId,
-    mac: `fa:16:3e:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
-    devname: tapName(ids[i]),
-    fixed_ips: [{ subnet_id: subId, ip_address: ip }],
-    hostname: `vm-${i}`,
-    device_id: randomUUID(),
-    port_security: true,
-    ingress: [
-      { ethertype: 'IPv4', protocol: null, port_min: null, port_max: null, remote: members },
-      { ethertype: 'IPv6', protocol: null, port_min: null, port_max: null, remote: [] },
-      { ethertype: 'IPv4', protocol: 'tcp', port_min: 22, port_max: 22, remote: ['0.0.0.0/0'] },
-      { ethertype: 'IPv4', protocol: 'icmp', port_min: null, port_max: null, remote: null },
-    ],
-    egress: [
-      { ethertype: 'IPv4', protocol: null, port_min: null, port_max: null, remote: null },
-      { ethertype: 'IPv6', protocol: null, port_min: null, port_max: null, remote: null },
-    ],
-  }));
-  const subnet = { id: subId, cidr: '198.18.4.0/22', gateway_ip: '198.18.4.1', bridge_address: '198.18.4.1', enable_dhcp: true, dns_nameservers: [], host_routes: [] };
-  return { host: 'bench', networks: [{ id: netId, bridge: bridgeName(netId), mtu: 1500, subnets: [subnet] }], ports };
+  return syntheticHostState({ host: 'bench', netId, subnetId: subId, portIds: ids, step });
 }
 
 async function phaseAgent(): Promise<Record<string, unknown>> {

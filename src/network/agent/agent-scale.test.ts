@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { InProcessBus } from '../../bus/in-process.js';
-import { bridgeName, tapName, type AgentPort, type HostNetworkState } from '../types.js';
+import type { HostNetworkState } from '../types.js';
 import { createLinuxAgent, type LinuxNetworkAgent } from './agent.js';
-import { intToIp, ipToInt } from './cidr.js';
+import { syntheticHostState } from './synthetic-state.js';
 
 const canRun =
   process.getuid?.() === 0 && ['ip', 'iptables-restore', 'dnsmasq'].every((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
@@ -38,34 +38,7 @@ const sub = randomUUID();
 
 /** N ports with addresses `step` apart (1: consecutive, as IPAM hands them out). */
 function hostState(step: number, ids: string[] = Array.from({ length: N }, () => randomUUID())): HostNetworkState {
-  const base = ipToInt('198.18.4.0');
-  const ips = Array.from({ length: N }, (_, i) => intToIp(base + 10 + i * step));
-  const members = ips.map((ip) => `${ip}/32`);
-  const ports: AgentPort[] = ips.map((ip, i) => {
-    const id = ids[i];
-    return {
-      id,
-      network_id: net,
-      mac: `fa:16:3e:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
-      devname: tapName(id),
-      fixed_ips: [{ subnet_id: sub, ip_address: ip }],
-      hostname: `vm-${i}`,
-      device_id: randomUUID(),
-      port_security: true,
-      ingress: [
-        { ethertype: 'IPv4', protocol: null, port_min: null, port_max: null, remote: members },
-        { ethertype: 'IPv6', protocol: null, port_min: null, port_max: null, remote: [] },
-        { ethertype: 'IPv4', protocol: 'tcp', port_min: 22, port_max: 22, remote: ['0.0.0.0/0'] },
-        { ethertype: 'IPv4', protocol: 'icmp', port_min: null, port_max: null, remote: null },
-      ],
-      egress: [
-        { ethertype: 'IPv4', protocol: null, port_min: null, port_max: null, remote: null },
-        { ethertype: 'IPv6', protocol: null, port_min: null, port_max: null, remote: null },
-      ],
-    };
-  });
-  const subnet = { id: sub, cidr: '198.18.4.0/22', gateway_ip: '198.18.4.1', bridge_address: '198.18.4.1', enable_dhcp: true, dns_nameservers: [], host_routes: [] };
-  return { host: 'scale', networks: [{ id: net, bridge: bridgeName(net), mtu: 1500, subnets: [subnet] }], ports };
+  return syntheticHostState({ host: 'scale', netId: net, subnetId: sub, portIds: ids, step });
 }
 
 test(`${N} ports: full sync, idle resync, rule change`, { skip: canRun ? false : 'needs root, ip, iptables and dnsmasq' }, async (t) => {
