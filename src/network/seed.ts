@@ -1,7 +1,8 @@
 /**
  * The all-in-one's first network: the shared network `private` with subnet `private-subnet`
- * (198.18.0.0/20, gateway 198.18.0.1, no DNS servers), owned by the admin project.
- * Idempotent: whatever of it exists is left as it is.
+ * (198.18.0.0/20, gateway 198.18.0.1, no DNS servers), owned by the admin project; and the
+ * `default` security group of every project that exists (projects made later get theirs on
+ * first need). Idempotent: whatever of it exists is left as it is.
  */
 import type { Sql } from '../db/sql.js';
 import { uuid } from '../util/ids.js';
@@ -25,6 +26,7 @@ async function adminProject(sql: Sql): Promise<string> {
 }
 
 export async function seedNetworks(sql: Sql, sg: SecurityGroupLink): Promise<void> {
+  for (const p of await sql.all<{ id: string }>('SELECT id FROM projects ORDER BY id')) await sg.ensureDefault(sql, p.id);
   let net = await sql.get<NetworkRow>('SELECT * FROM networks WHERE name = ? AND shared = 1 ORDER BY created_at LIMIT 1', [SEED_NETWORK]);
   if (!net) {
     const now = nowIso();
