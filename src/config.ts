@@ -48,10 +48,19 @@ export interface QemuDriverConfig {
 }
 
 export interface SchedulerConfig {
+  /** Enabled filters by name, run in this order. */
   filters: string[];
+  /** Enabled weighers by name, with their multipliers. */
   weighers: Record<string, number>;
+  /** Claim one of the best N hosts at random (Nova's host_subset_size). */
   hostSubsetSize: number;
   maxAttempts: number;
+  /** NumInstancesFilter: most instances on one host (Nova's max_instances_per_host). */
+  maxInstancesPerHost: number;
+  /** IoOpsFilter: most instances in I/O-heavy task states on one host (Nova's max_io_ops_per_host). */
+  maxIoOpsPerHost: number;
+  /** Seconds between audits of allocations against live instances (0 turns the audit off). */
+  auditIntervalSec: number;
 }
 
 export interface ComputeConfig {
@@ -60,6 +69,13 @@ export interface ComputeConfig {
   /** Seconds between resource reports and service heartbeats. */
   reportIntervalSec: number;
   defaultAvailabilityZone: string;
+  /** Inventory settings this host reports for its node (Nova's *_allocation_ratio, reserved_host_*). */
+  cpuAllocationRatio: number;
+  ramAllocationRatio: number;
+  diskAllocationRatio: number;
+  reservedHostCpus: number;
+  reservedHostMemoryMb: number;
+  reservedHostDiskMb: number;
 }
 
 export const DEFAULT_PORT = 8774;
@@ -89,8 +105,21 @@ export function defaultConfig(over: Partial<Config> = {}): Config {
       weighers: { RAMWeigher: 1.0 },
       hostSubsetSize: 1,
       maxAttempts: 3,
+      maxInstancesPerHost: 50,
+      maxIoOpsPerHost: 8,
+      auditIntervalSec: 60,
     },
-    compute: { powerSyncIntervalSec: 10, reportIntervalSec: 10, defaultAvailabilityZone: 'nova' },
+    compute: {
+      powerSyncIntervalSec: 10,
+      reportIntervalSec: 10,
+      defaultAvailabilityZone: 'nova',
+      cpuAllocationRatio: 4.0,
+      ramAllocationRatio: 1.0,
+      diskAllocationRatio: 1.0,
+      reservedHostCpus: 0,
+      reservedHostMemoryMb: 512,
+      reservedHostDiskMb: 0,
+    },
     ...over,
   };
 }

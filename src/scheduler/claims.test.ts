@@ -1,3 +1,4 @@
+import { defaultConfig } from '../config.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -20,7 +21,7 @@ const res = (name: string, memory_mb: number, vcpus = 64): HostResources => ({
   cpu_info: {},
 });
 
-const config = { filters: ['ComputeFilter', 'AvailabilityZoneFilter', 'ResourceFilter'], weighers: { RAMWeigher: 1 }, hostSubsetSize: 1, maxAttempts: 3 };
+const config = { ...defaultConfig().scheduler, filters: ['ComputeFilter', 'AvailabilityZoneFilter', 'ResourceFilter'], weighers: { RAMWeigher: 1 } };
 
 test('claim: inserts only while capacity remains and is idempotent per consumer', async () => {
   const sql = await openDatabase('sqlite::memory:');

@@ -6,6 +6,7 @@
  * choice) and the conductor (alternates on reschedule, resize bookkeeping).
  */
 import type { Sql } from '../db/sql.js';
+import type { ServerGroupSpec } from './rpcapi.js';
 import { nowIso } from '../util/time.js';
 import { RESOURCE_KINDS, type Resources } from './host-state.js';
 import { RESOURCE_WORDS } from './filters/resource-filter.js';
@@ -50,7 +51,15 @@ export async function nodeUsage(sql: Sql, nodeUuid: string): Promise<Resources &
  */
 export async function claim(
   sql: Sql,
-  c: { node_uuid: string; consumer_uuid: string; resources: Resources; project_id?: string | null; user_id?: string | null },
+  c: {
+    node_uuid: string;
+    consumer_uuid: string;
+    resources: Resources;
+    project_id?: string | null;
+    user_id?: string | null;
+    /** When set, the group's policy is re-checked in the same transaction (affinity / anti-affinity). */
+    group?: ServerGroupSpec | null;
+  },
 ): Promise<ClaimResult> {
   return sql.tx(async (tx) => {
     const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';

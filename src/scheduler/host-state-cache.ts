@@ -101,6 +101,15 @@ export class HostStateCache {
           last_seen_up: s?.last_seen_up ? Date.parse(s.last_seen_up) : 0,
         },
         availability_zone: az.get(n.host) ?? DEFAULT_AVAILABILITY_ZONE,
+        // TODO(issue 5, resource tracking): load these from the DB.
+        aggregates: [],
+        consumers: new Set(),
+        io_ops: 0,
+        hypervisor_type: '',
+        hypervisor_version: 0,
+        cpu_info: {},
+        supported_instances: [],
+        failed_builds: 0,
       });
     }
     this.hosts = next;
@@ -120,9 +129,10 @@ export class HostStateCache {
   }
 
   /** Records locally a claim that has just been committed in the DB. */
-  addUsage(nodeUuid: string, r: Resources): void {
+  addUsage(nodeUuid: string, r: Resources, consumer?: string): void {
     const h = this.hosts.get(nodeUuid);
     if (!h) return;
+    if (consumer) h.consumers.add(consumer);
     h.used = { vcpus: h.used.vcpus + r.vcpus, memory_mb: h.used.memory_mb + r.memory_mb, disk_gb: h.used.disk_gb + r.disk_gb };
     h.instances++;
   }

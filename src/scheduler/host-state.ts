@@ -33,7 +33,37 @@ export interface HostState {
     last_seen_up: number;
   };
   availability_zone: string;
+  /** The aggregates this host belongs to, with their metadata (AZ, filter_tenant_id, extra-spec keys). */
+  aggregates: HostAggregate[];
+  /**
+   * Consumers holding allocations on this node: instance uuids (and migration uuids while a
+   * resize is in flight). Same-host, different-host and server-group filters read it.
+   */
+  consumers: Set<string>;
+  /** Instances on this host in a task state that does I/O (building, resizing, snapshotting, ...). */
+  io_ops: number;
+  hypervisor_type: string;
+  hypervisor_version: number;
+  cpu_info: Record<string, unknown>;
+  /** [architecture, hypervisor_type, vm_mode] triples this host can run (ImagePropertiesFilter). */
+  supported_instances: [string, string, string][];
+  /** Consecutive failed builds on this node, reset by a successful one (BuildFailureWeigher). */
+  failed_builds: number;
 }
+
+export interface HostAggregate {
+  id: number;
+  name: string;
+  metadata: Record<string, string>;
+}
+
+/** Task states counted as I/O operations (Nova's IoOpsFilter). */
+export const IO_TASK_STATES = [
+  'scheduling', 'block_device_mapping', 'networking', 'spawning',
+  'resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish',
+  'image_snapshot', 'image_backup', 'image_uploading', 'image_pending_upload',
+  'rebuilding', 'rebuild_spawning', 'shelving', 'shelving_image_uploading', 'unshelving', 'migrating',
+] as const;
 
 export const RESOURCE_KINDS = ['vcpus', 'memory_mb', 'disk_gb'] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];

@@ -1,3 +1,4 @@
+import { defaultConfig } from '../config.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatabase } from '../db/open.js';
@@ -8,7 +9,7 @@ import { startScheduler } from './manager.js';
 import { SchedulerRpcApi, SCHEDULER_TOPIC } from './rpcapi.js';
 import { makeSpec } from './testing.js';
 
-const config = { filters: ['ComputeFilter', 'AvailabilityZoneFilter', 'ResourceFilter'], weighers: { RAMWeigher: 1 }, hostSubsetSize: 1, maxAttempts: 3 };
+const config = { ...defaultConfig().scheduler, filters: ['ComputeFilter', 'AvailabilityZoneFilter', 'ResourceFilter'], weighers: { RAMWeigher: 1 } };
 const resources = (name: string) => ({ hypervisor_hostname: name, hypervisor_type: 'fake', hypervisor_version: 1, vcpus: 4, memory_mb: 4096, local_gb: 100, host_ip: '127.0.0.1', cpu_info: {} });
 
 test('scheduler service: registers itself, validates requests, sees new hosts once told', async () => {

@@ -24,6 +24,23 @@ export interface RequestSpec {
   scheduler_hints: Record<string, unknown>;
   /** Hosts already tried for this build: never chosen again. */
   ignore_hosts?: string[];
+  /**
+   * The server group of these instances (scheduler hint `group`), filled by the conductor.
+   * `members` are the group's live instance uuids at request time (these instances included);
+   * filters and weighers count them among a host's allocation consumers. The claim re-checks
+   * the policy in the DB, so concurrent boots never break it.
+   */
+  group?: ServerGroupSpec | null;
+}
+
+export type ServerGroupPolicy = 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity';
+
+export interface ServerGroupSpec {
+  uuid: string;
+  policy: ServerGroupPolicy;
+  /** rules.max_server_per_host (anti-affinity only); null means 1. */
+  max_server_per_host: number | null;
+  members: string[];
 }
 
 /**

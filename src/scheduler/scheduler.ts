@@ -34,7 +34,7 @@ export class Scheduler {
     private readonly random: () => number = Math.random,
   ) {
     this.cache = new HostStateCache(sql);
-    this.filters = makeFilters(config.filters);
+    this.filters = makeFilters(config.filters, config);
     this.weighers = makeWeighers(config.weighers);
   }
 
@@ -77,6 +77,7 @@ export class Scheduler {
             resources: res,
             project_id: spec.project_id,
             user_id: spec.user_id,
+            group: spec.group ?? null,
           });
           if (!c.ok) {
             log.debug(`claim for ${consumer} on ${chosen.host} lost: ${c.reason}`);
@@ -87,7 +88,7 @@ export class Scheduler {
             await this.cache.refreshNode(chosen.node_uuid);
             continue;
           }
-          this.cache.addUsage(chosen.node_uuid, res);
+          this.cache.addUsage(chosen.node_uuid, res, consumer);
           claimed.push({ consumer, node: chosen.node_uuid });
           const alternates = r.ranked.filter((_, j) => j !== i).slice(0, Math.max(0, numAlternates));
           out.push([chosen, ...alternates].map(selection));

@@ -18,6 +18,14 @@ class HostBuilder {
       instances: 0,
       service: { exists: true, disabled: false, disabled_reason: null, forced_down: false, last_seen_up: Date.now() },
       availability_zone: 'nova',
+      aggregates: [],
+      consumers: new Set(),
+      io_ops: 0,
+      hypervisor_type: 'fake',
+      hypervisor_version: 1000,
+      cpu_info: {},
+      supported_instances: [['x86_64', 'fake', 'hvm']],
+      failed_builds: 0,
     };
   }
   named(n: string) {

@@ -68,6 +68,8 @@ export interface HostResources {
   local_gb: number;
   host_ip: string;
   cpu_info: Record<string, unknown>;
+  /** [architecture, hypervisor_type, vm_mode] triples this node can run, e.g. ['x86_64', 'qemu', 'hvm']. */
+  supported_instances?: [string, string, string][];
 }
 
 export interface DriverCapabilities {

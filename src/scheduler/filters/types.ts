@@ -18,6 +18,11 @@ export type FilterResult =
 
 export interface HostFilter {
   readonly name: string;
+  /**
+   * False when the filter has nothing to check for this request (no group, no hint, no
+   * extra spec it reads): the scheduler then skips it for every host. Omitted means always.
+   */
+  relevant?(spec: RequestSpec): boolean;
   filter(host: HostState, spec: RequestSpec): FilterResult;
 }
 

@@ -8,5 +8,7 @@ import type { RequestSpec } from '../rpcapi.js';
  */
 export interface HostWeigher {
   readonly name: string;
+  /** False when every host would weigh the same for this request (skipped). Omitted means always. */
+  relevant?(spec: RequestSpec): boolean;
   weigh(host: HostState, spec: RequestSpec): number;
 }
