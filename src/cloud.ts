@@ -22,6 +22,7 @@ import { logger } from './util/log.js';
 import { invalid } from './errors.js';
 import { QemuDriver } from './virt/qemu/driver.js';
 import { ensureGuestImage } from './virt/qemu/guest-image/index.js';
+import { createPlacementApi } from './placement/service.js';
 import { createNetworkService, type NetworkService } from './network/service.js';
 import { createLinuxAgent, createNoopAgent, type NetworkAgent } from './network/agent/agent.js';
 import { createMetadataServer, lookupByFixedIp } from './api/metadata/index.js';
@@ -88,6 +89,7 @@ export async function startCloud(config: Config): Promise<Cloud> {
       { prefix: '/image', router: image.router },
       { prefix: '/compute', router: compute, microversions: true },
       { prefix: '/network', router: network.router },
+      { prefix: '/placement', router: createPlacementApi({ sql }) },
     ],
     authenticate: (token, requestId) => identity.authenticate(token, requestId),
     identityUrl: () => `${url}/identity`,
@@ -104,7 +106,7 @@ export async function startCloud(config: Config): Promise<Cloud> {
     region: config.region,
     adminPassword: secrets.adminPassword,
     demoPassword: secrets.demoPassword,
-    services: ['identity', 'compute', 'image', 'network'],
+    services: ['identity', 'compute', 'image', 'network', 'placement'],
   });
   await image.seed(guest);
   await network.seed();

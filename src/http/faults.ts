@@ -1,7 +1,7 @@
 import { NovaError, type ErrorKind } from '../errors.js';
 
 /** Which API family answers: each renders faults in its own upstream shape. */
-export type FaultStyle = 'nova' | 'keystone' | 'glance' | 'neutron';
+export type FaultStyle = 'nova' | 'keystone' | 'glance' | 'neutron' | 'placement';
 
 const table: Record<ErrorKind, { status: number; nova: string; title: string }> = {
   Invalid: { status: 400, nova: 'badRequest', title: 'Bad Request' },
@@ -32,10 +32,12 @@ export function faultBody(style: FaultStyle, err: unknown): { status: number; bo
     if (style === 'keystone') return { status: 500, body: { error: { code: 500, message, title: 'Internal Server Error' } } };
     if (style === 'glance') return { status: 500, body: { code: '500 Internal Server Error', title: 'Internal Server Error', message } };
     if (style === 'neutron') return { status: 500, body: { NeutronError: { type: 'HTTPInternalServerError', message, detail: '' } } };
+    if (style === 'placement') return { status: 500, body: placementErrors(500, 'Internal Server Error', message) };
     return { status: 500, body: { computeFault: { code: 500, message } } };
   }
   const row = table[err.kind];
   if (style === 'neutron') return neutronFault(err);
+  if (style === 'placement') return { status: row.status, body: placementErrors(row.status, row.title, err.message) };
   if (style === 'keystone') return { status: row.status, body: { error: { code: row.status, message: err.message, title: row.title } } };
   if (style === 'glance')
     return { status: row.status, body: { code: `${row.status} ${row.title}`, title: row.title, message: err.message } };
@@ -58,4 +60,9 @@ function neutronFault(err: NovaError): { status: number; body: unknown } {
   const status = err.kind === 'OverQuota' ? 409 : table[err.kind].status;
   const type = typeof err.details.neutronType === 'string' ? err.details.neutronType : (NEUTRON_TYPES[err.kind] ?? table[err.kind].title.replace(/ /g, ''));
   return { status, body: { NeutronError: { type, message: err.message, detail: '' } } };
+}
+
+/** Placement's error body: {"errors": [{status, title, detail, code}]}. */
+function placementErrors(status: number, title: string, detail: string) {
+  return { errors: [{ status, title, detail, code: 'placement.undefined_code' }] };
 }

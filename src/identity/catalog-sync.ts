@@ -23,6 +23,7 @@ export const MANAGED_SERVICES: readonly ManagedService[] = [
   { key: 'compute', type: 'compute', name: 'nova', path: '/compute/v2.1' },
   { key: 'image', type: 'image', name: 'glance', path: '/image' },
   { key: 'network', type: 'network', name: 'neutron', path: '/network' },
+  { key: 'placement', type: 'placement', name: 'placement', path: '/placement' },
   { key: 'volume', type: 'volumev3', name: 'cinderv3', path: '/volume/v3/$(project_id)s' },
   { key: 'volume', type: 'block-storage', name: 'cinder', path: '/volume/v3/$(project_id)s' },
 ];
