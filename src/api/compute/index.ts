@@ -26,6 +26,7 @@ import { mountServerInterfaces } from './server-interfaces.js';
 import { mountServerSecurityGroups } from './server-actions-secgroups.js';
 import { mountSecurityGroupsProxy } from './security-groups-proxy.js';
 import { mountNetworksProxy } from './networks-proxy.js';
+import { mountSimpleTenantUsage } from './simple-tenant-usage.js';
 
 export type { ComputeApiDeps };
 
@@ -58,5 +59,6 @@ export function createComputeApi(deps: ComputeApiDeps): Router {
   mountServerSecurityGroups(router, deps);
   mountSecurityGroupsProxy(router, deps);
   mountNetworksProxy(router, deps);
+  mountSimpleTenantUsage(router, deps);
   return router;
 }
