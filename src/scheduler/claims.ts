@@ -5,7 +5,7 @@
  * overcommit a node, whatever the callers' caches believed. Used by the scheduler (first
  * choice) and the conductor (alternates on reschedule, resize bookkeeping).
  */
-import type { Sql } from '../db/sql.js';
+import { inList, type Sql } from '../db/sql.js';
 import type { ServerGroupSpec } from './rpcapi.js';
 import { nowIso } from '../util/time.js';
 import { RESOURCE_KINDS, type Resources } from './host-state.js';
@@ -63,10 +63,17 @@ export async function claim(
 ): Promise<ClaimResult> {
   return sql.tx(async (tx) => {
     const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const hard = c.group && HARD_POLICIES.has(c.group.policy) ? c.group : null;
+    // The group row first (then the node): two claims for one group run one after the other.
+    if (hard && lock) await tx.get(`SELECT id FROM server_groups WHERE uuid = ?${lock}`, [hard.uuid]);
     const node = await tx.get<NodeRow>(`SELECT * FROM compute_nodes WHERE uuid = ? AND deleted = 0${lock}`, [c.node_uuid]);
     if (!node) return { ok: false, reason: `compute node ${c.node_uuid} no longer exists` };
     const existing = await tx.get('SELECT 1 AS x FROM allocations WHERE consumer_uuid = ? AND node_uuid = ?', [c.consumer_uuid, c.node_uuid]);
     if (existing) return { ok: true };
+    if (hard) {
+      const refusal = await groupRefusal(tx, hard, c.consumer_uuid, c.node_uuid, node.host);
+      if (refusal) return { ok: false, reason: refusal };
+    }
     const cap = nodeCapacity(node);
     const used = await nodeUsage(tx, c.node_uuid);
     for (const k of RESOURCE_KINDS) {
@@ -84,6 +91,61 @@ export async function claim(
     );
     return { ok: true };
   });
+}
+
+const HARD_POLICIES = new Set(['affinity', 'anti-affinity']);
+/** Migration states after which a migration holds no allocation any more. */
+export const MIGRATION_DONE_STATES = ['confirmed', 'reverted', 'error', 'failed', 'done', 'completed', 'cancelled'];
+
+/**
+ * Where the group's other live members hold allocations now, as node uuid -> member uuids
+ * (a member counts on a node through its own allocation and through that of an unfinished
+ * migration of it: during a resize it occupies both hosts).
+ */
+async function membersByNode(tx: Sql, groupUuid: string, consumer: string): Promise<Map<string, { host: string; members: Set<string> }>> {
+  const done = inList(MIGRATION_DONE_STATES.length);
+  const rows = await tx.all<{ node_uuid: string; host: string; member: string }>(
+    `SELECT a.node_uuid AS node_uuid, n.host AS host, m.instance_uuid AS member FROM server_group_members m
+       JOIN instances i ON i.uuid = m.instance_uuid AND i.deleted = 0
+       JOIN allocations a ON a.consumer_uuid = m.instance_uuid
+       LEFT JOIN compute_nodes n ON n.uuid = a.node_uuid
+     WHERE m.group_uuid = ? AND m.instance_uuid <> ?
+     UNION
+     SELECT a.node_uuid AS node_uuid, n.host AS host, m.instance_uuid AS member FROM server_group_members m
+       JOIN instances i ON i.uuid = m.instance_uuid AND i.deleted = 0
+       JOIN migrations mg ON mg.instance_uuid = m.instance_uuid AND mg.status NOT IN ${done}
+       JOIN allocations a ON a.consumer_uuid = mg.uuid
+       LEFT JOIN compute_nodes n ON n.uuid = a.node_uuid
+     WHERE m.group_uuid = ? AND m.instance_uuid <> ?`,
+    [groupUuid, consumer, ...MIGRATION_DONE_STATES, groupUuid, consumer],
+  );
+  const out = new Map<string, { host: string; members: Set<string> }>();
+  for (const r of rows) {
+    let e = out.get(r.node_uuid);
+    if (!e) out.set(r.node_uuid, (e = { host: r.host ?? r.node_uuid, members: new Set() }));
+    e.members.add(r.member);
+  }
+  return out;
+}
+
+/**
+ * The hard group policy, checked against the DB inside the claim's transaction: why consumer
+ * may not go to the node, or null when it may.
+ * - anti-affinity: fewer than max_server_per_host (null = 1) other members on this node;
+ * - affinity: no other member on any other node.
+ */
+async function groupRefusal(tx: Sql, g: ServerGroupSpec, consumer: string, nodeUuid: string, host: string): Promise<string | null> {
+  const byNode = await membersByNode(tx, g.uuid, consumer);
+  if (g.policy === 'anti-affinity') {
+    const max = g.max_server_per_host ?? 1;
+    const here = byNode.get(nodeUuid)?.members.size ?? 0;
+    if (here < max) return null;
+    return `${host}: server group policy: anti-affinity group ${g.uuid} already has ${here} member${here === 1 ? '' : 's'} on this host, at most ${max} per host`;
+  }
+  const elsewhere = [...byNode].filter(([n]) => n !== nodeUuid);
+  if (elsewhere.length === 0) return null;
+  const where = elsewhere.map(([, e]) => `${e.members.size} on ${e.host}`).join(', ');
+  return `${host}: server group policy: affinity group ${g.uuid} has members on another host (${where})`;
 }
 
 /** Drops a consumer's allocations (on one node, or everywhere); answers the nodes touched. Idempotent. */
