@@ -22,19 +22,19 @@ const TOPICS: Record<string, string> = {
 export async function serviceHeartbeat(sql: Sql, host: string, binary: string): Promise<ServiceState> {
   const now = nowIso();
   const r = await sql.run(
-    'UPDATE services SET last_seen_up = ?, report_count = report_count + 1, updated_at = ? WHERE host = ? AND binary = ? AND deleted = 0',
+    'UPDATE services SET last_seen_up = ?, report_count = report_count + 1, updated_at = ? WHERE host = ? AND "binary" = ? AND deleted = 0',
     [now, now, host, binary],
   );
   if (r.changes === 0) {
     // Two first heartbeats may race: UNIQUE (host, binary, deleted) keeps one row.
     await sql.run(
-      `INSERT INTO services (uuid, host, binary, topic, report_count, last_seen_up, created_at, updated_at)
+      `INSERT INTO services (uuid, host, "binary", topic, report_count, last_seen_up, created_at, updated_at)
        VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [uuid(), host, binary, TOPICS[binary] ?? binary, now, now, now],
     );
   }
   const row = await sql.get<{ id: number; disabled: number; forced_down: number }>(
-    'SELECT id, disabled, forced_down FROM services WHERE host = ? AND binary = ? AND deleted = 0',
+    'SELECT id, disabled, forced_down FROM services WHERE host = ? AND "binary" = ? AND deleted = 0',
     [host, binary],
   );
   return { id: Number(row!.id), disabled: !!row!.disabled, forced_down: !!row!.forced_down };
