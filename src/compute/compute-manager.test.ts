@@ -159,7 +159,7 @@ test('compute: a resize that does not fit leaves the instance ACTIVE with its cl
     const row = await r.waitState(uuid, (x) => x.task_state === null, 'resize given up');
     assert.equal(status(row), 'ACTIVE');
     assert.equal(memOf(row), 512);
-    assert.match((await lastFault(r.sql, uuid))!.message, /No valid host was found\. 1 of 1 host lack memory: needs 4096 MB/);
+    assert.match((await lastFault(r.sql, uuid))!.message, /No valid host was found\. The only host lacks memory: needs 4096 MB/);
     assert.deepEqual((await allocations(r.sql)).map((a) => [a.consumer_uuid, a.memory_mb]), [[uuid, 512]]);
   } finally {
     await r.close();

@@ -42,7 +42,12 @@ async function imageMeta(ctx: ConductorContext, ref: string | null): Promise<Ima
   }
 }
 
-/** Puts an instance in ERROR with a fault; tolerant of the instance having been deleted. */
+/**
+ * Puts an instance in ERROR with a fault; tolerant of the instance having been deleted. The
+ * `message` (any user who sees the server reads it: no host names) is the fault message and the
+ * event's details; `details` (per-host lines, for admins) is the fault's details and the event's
+ * traceback.
+ */
 export async function failInstance(ctx: ConductorContext, uuid: string, requestId: string, event: string, message: string, details: string): Promise<void> {
   // One transaction: whoever sees ERROR also sees the fault. Not over a delete the user
   // asked for meanwhile (task_state 'deleting').
@@ -50,7 +55,7 @@ export async function failInstance(ctx: ConductorContext, uuid: string, requestI
     .tx(async (tx) => {
       await updateInstance(tx, uuid, { vm_state: 'error', task_state: null }, { expectTaskState: BUILD_TASK_STATES });
       await addInstanceFault(tx, uuid, { code: 500, message, details });
-      await finishActionEvent(tx, { uuid, requestId, event, result: 'Error', details: message });
+      await finishActionEvent(tx, { uuid, requestId, event, result: 'Error', details: message, traceback: details });
     })
     .catch((e) => {
       if (!(isNovaError(e) && (e.kind === 'NotFound' || e.kind === 'Conflict'))) throw e;
@@ -116,7 +121,8 @@ export async function buildInstances(ctx: ConductorContext, uuids: string[], req
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const hosts = isNovaError(e) ? (e.details.hosts as Record<string, string> | undefined) : undefined;
-    const details = hosts ? Object.values(hosts).join('\n') : e instanceof NovaError ? message : String((e as Error)?.stack ?? e);
+    // NoValidHost: the message is the summary for everyone, the per-host lines are for admins.
+    const details = hosts && Object.keys(hosts).length ? Object.values(hosts).join('\n') : e instanceof NovaError ? message : String((e as Error)?.stack ?? e);
     for (const r of live) await failInstance(ctx, r.uuid, requestId, SCHEDULE_EVENT, message, details);
     return;
   }

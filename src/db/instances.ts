@@ -172,18 +172,18 @@ async function startEvent(sql: Sql, e: { uuid: string; requestId: string; event:
 
 /**
  * Finishes an event (result 'Success' or 'Error'); with an error the action's message becomes
- * 'Error' as in Nova, and the traceback holds the reason.
+ * 'Error' as in Nova, and the traceback (admin-only) holds `traceback`, else the details.
  */
 export async function finishActionEvent(
   sql: Sql,
-  e: { uuid: string; requestId: string; event: string; result: 'Success' | 'Error'; details?: string | null },
+  e: { uuid: string; requestId: string; event: string; result: 'Success' | 'Error'; details?: string | null; traceback?: string | null },
 ): Promise<void> {
   await sql.tx((tx) => finishEvent(tx, e));
 }
 
 async function finishEvent(
   sql: Sql,
-  e: { uuid: string; requestId: string; event: string; result: 'Success' | 'Error'; details?: string | null },
+  e: { uuid: string; requestId: string; event: string; result: 'Success' | 'Error'; details?: string | null; traceback?: string | null },
 ): Promise<void> {
   const action = await sql.get<{ id: number }>(
     'SELECT id FROM instance_actions WHERE instance_uuid = ? AND request_id = ? ORDER BY id DESC LIMIT 1',
@@ -200,13 +200,13 @@ async function finishEvent(
       now,
       e.result,
       e.details ?? null,
-      e.result === 'Error' ? (e.details ?? null) : null,
+      e.result === 'Error' ? (e.traceback ?? e.details ?? null) : null,
       ev.id,
     ]);
   else
     await sql.run(
-      'INSERT INTO instance_action_events (action_id, event, start_time, finish_time, result, details) VALUES (?, ?, ?, ?, ?, ?)',
-      [action.id, e.event, now, now, e.result, e.details ?? null],
+      'INSERT INTO instance_action_events (action_id, event, start_time, finish_time, result, details, traceback) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [action.id, e.event, now, now, e.result, e.details ?? null, e.result === 'Error' ? (e.traceback ?? e.details ?? null) : null],
     );
   await sql.run(
     `UPDATE instance_actions SET updated_at = ?, finish_time = ?${e.result === 'Error' ? ", message = 'Error'" : ''} WHERE id = ?`,

@@ -14,7 +14,7 @@ import { flavorResources, type HostState } from './host-state.js';
 import { makeFilters, type HostFilter } from './filters/index.js';
 import { makeWeighers, type WeightedWeigher } from './weighers/index.js';
 import { pickIndex, rankHosts, type Ranking } from './select.js';
-import { noValidHostError } from './no-valid-host.js';
+import { addClaimLosses, noValidHostError } from './no-valid-host.js';
 import type { RequestSpec } from './rpcapi.js';
 import { logger } from '../util/log.js';
 
@@ -62,12 +62,7 @@ export class Scheduler {
               continue;
             }
             const e = noValidHostError(r, spec, this.cache.size);
-            if (losses.size) {
-              e.message += ` ${losses.size} host${losses.size > 1 ? 's' : ''} filled up while claiming (${[...losses.values()].join('; ')}).`;
-              const hosts = e.details.hosts as Record<string, string>;
-              for (const [node, why] of losses) hosts[this.cache.get(node)?.host ?? node] = why;
-            }
-            throw e;
+            throw addClaimLosses(e, [...losses].map(([node, reason]) => ({ host: this.cache.get(node)?.host ?? node, reason })));
           }
           const i = pickIndex(r.ranked.length, this.config.hostSubsetSize, this.random);
           const chosen = r.ranked[i];

@@ -46,9 +46,9 @@ test('NoValidHost message mixes reasons and covers unknown requested hosts and e
   const hosts = [makeHost().named('a').service({ disabled: true }).build(), makeHost().named('b').zone('az2').build(), makeHost().named('c').memory(256).build()];
   const spec = makeSpec({ availability_zone: 'nova', flavor: { memory_mb: 512 } });
   const { message } = explain(rankHosts(hosts, spec, filters, []), spec, 3);
-  assert.match(message, /1 of 3 hosts have their compute service disabled or down\./);
-  assert.match(message, /1 of 3 hosts are not in availability zone 'nova'\./);
-  assert.match(message, /1 of 3 hosts lack memory: needs 512 MB, most free 256 MB\./);
+  assert.match(message, /1 of 3 hosts has its compute service disabled or down\./);
+  assert.match(message, /1 of 3 hosts is not in availability zone 'nova'\./);
+  assert.match(message, /1 of 3 hosts lacks memory: needs 512 MB, free 256 MB\./);
   const req = makeSpec({ requested_host: 'zz' });
   assert.match(explain(rankHosts(hosts, req, filters, []), req, 3).message, /requested host 'zz' is not a known compute host/);
   assert.equal(explain(rankHosts([], makeSpec(), filters, []), makeSpec(), 0).message, 'No valid host was found. There are no compute hosts.');
