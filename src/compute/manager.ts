@@ -17,6 +17,7 @@ import type { HostDataplane } from './networking.js';
 import type { NetworkClient } from '../network/client.js';
 import { syncPowerStates } from './power-sync.js';
 import { recoverInterrupted } from './recover.js';
+import { withInventory } from './inventory.js';
 import { ComputeRpcApi, computeTopic } from './rpcapi.js';
 
 export interface ComputeService {
@@ -59,7 +60,7 @@ export async function startCompute(deps: {
   const conductor = new ConductorRpcApi(bus);
   const m = new ComputeManager(host, driver, conductor, new ComputeRpcApi(bus), deps.images, log, deps.network);
   await driver.init(host);
-  const report = async () => conductor.computeNodeUpdate({ host, resources: await driver.availableResources() });
+  const report = async () => conductor.computeNodeUpdate({ host, resources: withInventory(await driver.availableResources(), config) });
   await report();
   await recoverInterrupted({ host, driver, conductor, log });
   const reported = new Set<string>();

@@ -70,6 +70,18 @@ export interface HostResources {
   cpu_info: Record<string, unknown>;
   /** [architecture, hypervisor_type, vm_mode] triples this node can run, e.g. ['x86_64', 'qemu', 'hvm']. */
   supported_instances?: [string, string, string][];
+  /** Allocation ratios and reserved amounts, added by the compute service from its config (not the driver). */
+  inventory?: NodeInventory;
+}
+
+/** A node's inventory settings (Nova's *_allocation_ratio and reserved_host_*), as compute_nodes columns. */
+export interface NodeInventory {
+  cpu_allocation_ratio: number;
+  ram_allocation_ratio: number;
+  disk_allocation_ratio: number;
+  reserved_host_cpus: number;
+  reserved_host_memory_mb: number;
+  reserved_host_disk_mb: number;
 }
 
 export interface DriverCapabilities {

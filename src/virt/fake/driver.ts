@@ -286,6 +286,7 @@ export class FakeDriver implements ComputeDriver {
       local_gb: this.opts.diskGb,
       host_ip: '127.0.0.1',
       cpu_info: { arch: 'x86_64', model: 'fake', vendor: 'nova-ts', topology: { sockets: 1, cores: this.opts.vcpus, threads: 1 } },
+      supported_instances: [['x86_64', 'fake', 'hvm']],
     };
   }
 

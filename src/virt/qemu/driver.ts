@@ -315,6 +315,8 @@ export class QemuDriver implements ComputeDriver {
         topology: { sockets: 1, cores: cap.vcpus, threads: 1 },
         features: [],
       },
+      // qemu (TCG) always; kvm too when guests are accelerated.
+      supported_instances: this.accel === 'kvm' ? [['x86_64', 'qemu', 'hvm'], ['x86_64', 'kvm', 'hvm']] : [['x86_64', 'qemu', 'hvm']],
     };
   }
 
