@@ -138,6 +138,33 @@ export async function buildInstances(ctx: ConductorContext, uuids: string[], req
 }
 
 /**
+ * One more failed build on the node(s) of `host` that held the build's claim (all of the host's
+ * nodes when the claim was already gone): BuildFailureWeigher steers new builds away from them.
+ */
+async function countFailedBuild(ctx: ConductorContext, host: string, nodes: string[]): Promise<void> {
+  const [where, params] = nodes.length ? [`uuid IN ${inList(nodes.length)}`, nodes] : ['host = ?', [host]];
+  await ctx.sql.run(`UPDATE compute_nodes SET failed_builds = failed_builds + 1 WHERE ${where} AND deleted = 0`, params);
+  if (!nodes.length) ctx.hostStateChanged((await ctx.sql.all<{ uuid: string }>('SELECT uuid FROM compute_nodes WHERE host = ? AND deleted = 0', [host])).map((n) => n.uuid));
+}
+
+/**
+ * A build finished on its host (the instance went ACTIVE from a build task state): the node's
+ * failed-build count starts again from 0. Costs one indexed read when the count is already 0.
+ */
+export async function buildSucceeded(ctx: ConductorContext, inst: { host: string | null; node: string | null }): Promise<void> {
+  if (!inst.node) return;
+  const n = await ctx.sql.get<{ uuid: string }>('SELECT uuid FROM compute_nodes WHERE hypervisor_hostname = ? AND deleted = 0 AND failed_builds <> 0', [inst.node]);
+  if (!n) return;
+  await ctx.sql.run('UPDATE compute_nodes SET failed_builds = 0 WHERE uuid = ?', [n.uuid]);
+  ctx.hostStateChanged([n.uuid]);
+}
+
+/** Whether an instance_update from a compute host is the end of a successful build. */
+export function endsBuild(a: { updates?: Record<string, unknown>; expect_task_state?: (string | null)[] }): boolean {
+  return a.updates?.vm_state === 'active' && !!a.expect_task_state?.includes('spawning');
+}
+
+/**
  * build_failed: the build on `host` failed with `reason` and the host cleaned up. Releases the
  * claim, then claims the alternates in order until one fits and casts the build there; after
  * config.scheduler.maxAttempts hosts (or when no alternate is left) sets ERROR with a fault
@@ -145,6 +172,7 @@ export async function buildInstances(ctx: ConductorContext, uuids: string[], req
  */
 export async function buildFailed(ctx: ConductorContext, a: { uuid: string; request_id: string; host: string; reason: string; alternates: Selection[] }): Promise<void> {
   const freed = await release(ctx.sql, a.uuid);
+  await countFailedBuild(ctx, a.host, freed);
   ctx.hostStateChanged(freed);
   let row: InstanceRow;
   try {

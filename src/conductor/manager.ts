@@ -35,7 +35,7 @@ import type { ImageClient } from '../image/client.js';
 import { logger } from '../util/log.js';
 import { CONDUCTOR_TOPIC } from './rpcapi.js';
 import { conductorContext, type ConductorContext } from './context.js';
-import { buildFailed, buildInstances } from './build.js';
+import { buildFailed, buildInstances, buildSucceeded, endsBuild } from './build.js';
 import { migrationGet, resizeConfirmed, resizeFinished, resizeInstance, resizeReverted } from './resize.js';
 import * as hostApi from './host-api.js';
 import { upsertComputeNode } from './compute-nodes.js';
@@ -63,7 +63,11 @@ const METHODS: Record<string, Method> = {
   resize_instance: (c, a) =>
     resizeInstance(c, { instance_uuid: str(a, 'instance_uuid'), new_flavor_id: num(a, 'new_flavor_id'), migration_uuid: str(a, 'migration_uuid'), request_id: str(a, 'request_id') }),
   build_failed: (c, a) => buildFailed(c, { uuid: str(a, 'uuid'), request_id: str(a, 'request_id'), host: str(a, 'host'), reason: String(a.reason ?? 'unknown error'), alternates: list(a, 'alternates') }),
-  instance_update: (c, a) => hostApi.instanceUpdate(c.sql, { uuid: str(a, 'uuid'), updates: a.updates, expect_task_state: a.expect_task_state ?? undefined }),
+  instance_update: async (c, a) => {
+    const inst = await hostApi.instanceUpdate(c.sql, { uuid: str(a, 'uuid'), updates: a.updates, expect_task_state: a.expect_task_state ?? undefined });
+    if (endsBuild(a)) await buildSucceeded(c, inst);
+    return inst;
+  },
   action_event_start: (c, a) => hostApi.actionEventStart(c.sql, { uuid: str(a, 'uuid'), request_id: str(a, 'request_id'), event: str(a, 'event'), host: str(a, 'host') }),
   action_event_finish: (c, a) =>
     hostApi.actionEventFinish(c.sql, { uuid: str(a, 'uuid'), request_id: str(a, 'request_id'), event: str(a, 'event'), result: a.result, details: a.details }),
