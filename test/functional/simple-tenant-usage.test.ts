@@ -115,6 +115,7 @@ describe('simple tenant usage', () => {
     assert.match(all.body.forbidden.message, /os-simple-tenant-usage:list/);
     assert.equal((await t.demo.get(`${U}/${t.admin.projectId}?${window}`)).status, 403);
     assert.equal((await t.admin.get(`${U}/${t.demo.projectId}?${window}`)).status, 200);
+    assert.equal((await t.admin.get(`${U}/?${window}`)).status, 404, 'an empty tenant id is no project');
   });
 
   it('rejects bad dates and periods that end before they start', async () => {

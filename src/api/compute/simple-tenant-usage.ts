@@ -14,7 +14,7 @@
  * marker = an instance uuid; a full page adds `tenant_usages_links` / `tenant_usage_links`.
  * Before 2.40 at most MAX_LIMIT servers are counted, as Nova's max_limit does.
  */
-import { invalid, policyForbidden } from '../../errors.js';
+import { invalid, notFound, policyForbidden } from '../../errors.js';
 import { flavorOf } from '../../db/instances.js';
 import type { Sql, SqlValue } from '../../db/sql.js';
 import type { ApiRequest } from '../../http/types.js';
@@ -198,6 +198,8 @@ export const mountSimpleTenantUsage: MountFn = (router, deps) => {
   const base = `${API_PREFIX}/os-simple-tenant-usage`;
 
   router.get(base, async (req) => {
+    // `/os-simple-tenant-usage/` is a show with an empty tenant id, which Nova's routes do not match.
+    if (req.path.endsWith('/')) throw notFound('The resource could not be found.');
     if (!ctxOf(req).isAdmin) throw policyForbidden(`${RULE}:list`);
     const now = Date.now();
     const w = windowOf(req, now);

@@ -1,0 +1,85 @@
+#!/bin/bash
+# tempest-scheduling.sh - run Tempest's host-selection tests (aggregates, availability zones,
+# hypervisors, services, quotas, simple tenant usage, server groups, servers on several hosts)
+# against a running nova-ts, best one started with several fake hosts (--fake-hosts 3).
+#
+# It lets scripts/tempest-network.sh write tempest.conf (--conf-only: the base profile of
+# /work/shared/tempest/run_tempest.sh plus networking), then sets for a multi-host cloud:
+#   [compute] min_compute_nodes = the number of hypervisors the cloud lists (>= 2 lets
+#             tempest.api.compute.admin.test_servers_on_multinodes run instead of skipping)
+#   [compute-feature-enabled] scheduler_enabled_filters = --filters (default: nova-ts's
+#             default filters, under Nova's names; Tempest skips tests of filters not listed)
+# and runs `tempest run` in the workspace. Last line: "N passed, N failed, N skipped".
+#
+#   cd /work/main && node --import tsx src/main.ts --data-dir /tmp/c --listen 127.0.0.1:23774 --driver fake --fake-hosts 3 &
+#   OS_CLIENT_CONFIG_FILE=/tmp/c/clouds.yaml scripts/tempest-scheduling.sh --cloud nova-ts \
+#     --image tiny-linux --workspace /tmp/tempest-sched
+#
+# Options: --cloud NAME, --workspace DIR (required; see tempest-network.sh on reuse), --regex RE
+# (default: the issue's sets, see SETS below), --exclude-list FILE, --concurrency N (default 2),
+# --image NAME, --flavor NAME, --network NAME, --filters LIST (comma-separated), --conf-only.
+set -euo pipefail
+HERE=$(dirname "$(realpath "$0")")
+SETS='tempest\.api\.compute\.(admin\.test_(aggregates|availability_zone|hypervisor|services|quotas|simple_tenant_usage|servers_on_multinodes|create_server|server_groups)|servers\.test_server_group|test_quotas|servers\.test_availability_zone)'
+CLOUD=${OS_CLOUD:-}; WS=""; REGEX=$SETS; EXCLUDE=""; CONC=2; CONF_ONLY=""
+FILTERS=AvailabilityZoneFilter,ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,SameHostFilter,DifferentHostFilter,AggregateInstanceExtraSpecsFilter,AggregateMultiTenancyIsolation
+NARGS=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --cloud) CLOUD=$2; shift 2;;          --workspace) WS=$2; shift 2;;
+    --regex) REGEX=$2; shift 2;;          --exclude-list) EXCLUDE=$(realpath "$2"); shift 2;;
+    --concurrency) CONC=$2; shift 2;;     --filters) FILTERS=$2; shift 2;;
+    --image|--flavor|--network) NARGS+=("$1" "$2"); shift 2;;
+    --conf-only) CONF_ONLY=1; shift;;
+    *) echo "unknown option $1" >&2; exit 2;;
+  esac
+done
+[ -n "$WS" ] || { echo "--workspace DIR is required" >&2; exit 2; }
+mkdir -p "$WS"; WS=$(realpath "$WS")
+
+CARGS=(--workspace "$WS" --conf-only "${NARGS[@]}")
+[ -n "$CLOUD" ] && CARGS+=(--cloud "$CLOUD")
+"$HERE/tempest-network.sh" "${CARGS[@]}"
+
+WS="$WS" FILTERS="$FILTERS" /usr/bin/python3 - <<'EOF'
+import configparser, json, os, urllib.request
+env = os.environ
+path = env["WS"] + "/etc/tempest.conf"
+c = configparser.ConfigParser(interpolation=None)
+c.read(path)
+
+def req(method, url, body=None, token=None, headers=None):
+    h = {"Accept": "application/json", "Content-Type": "application/json", **(headers or {})}
+    if token: h["X-Auth-Token"] = token
+    r = urllib.request.Request(url, json.dumps(body).encode() if body else None, h, method=method)
+    with urllib.request.urlopen(r, timeout=60) as resp:
+        return resp.headers, json.loads(resp.read() or b"null")
+
+a = c["auth"]
+hdrs, tok = req("POST", c["identity"]["uri_v3"] + "/auth/tokens", {"auth": {"identity": {"methods": ["password"],
+    "password": {"user": {"name": a["admin_username"], "password": a["admin_password"],
+                          "domain": {"name": a["admin_domain_name"]}}}},
+    "scope": {"project": {"name": a["admin_project_name"], "domain": {"name": a["admin_domain_name"]}}}}})
+compute = next(e["url"].rstrip("/") for s in tok["token"]["catalog"] if s["type"] == "compute"
+               for e in s["endpoints"] if e["interface"] == "public")
+_, hyps = req("GET", compute + "/os-hypervisors", token=hdrs["X-Subject-Token"])
+n = len(hyps["hypervisors"])
+c["compute"]["min_compute_nodes"] = str(n)
+c["compute-feature-enabled"]["scheduler_enabled_filters"] = env["FILTERS"]
+with open(path, "w") as f: c.write(f)
+print(f"scheduling settings in {path}: min_compute_nodes = {n}, scheduler_enabled_filters = {env['FILTERS']}")
+EOF
+[ -n "$CONF_ONLY" ] && exit 0
+
+cd "$WS"
+ARGS=(--regex "$REGEX" --concurrency "$CONC")
+[ -n "$EXCLUDE" ] && ARGS+=(--exclude-list "$EXCLUDE")
+set +e
+tempest run "${ARGS[@]}" 2>&1 | tee "$WS/last_run.txt"
+set -e
+stestr last --subunit > "$WS/last.subunit" 2>/dev/null || true
+stestr failing --list > "$WS/failing.txt" 2>/dev/null || true
+P=$(grep -oE 'Passed: [0-9]+' "$WS/last_run.txt" | tail -1 | grep -oE '[0-9]+' || echo 0)
+F=$(grep -oE ' Failed: [0-9]+' "$WS/last_run.txt" | tail -1 | grep -oE '[0-9]+' || echo 0)
+S=$(grep -oE 'Skipped: [0-9]+' "$WS/last_run.txt" | tail -1 | grep -oE '[0-9]+' || echo 0)
+echo "$P passed, $F failed, $S skipped"
