@@ -19,7 +19,7 @@ import type { ImageMeta } from '../virt/driver.js';
 import { logger } from '../util/log.js';
 import type { ConductorContext } from './context.js';
 import { IMAGE_META_KEY, instancePayload, systemMetadata } from './payload.js';
-import { requestSpec } from './request-spec.js';
+import { groupSpec, schedulingSpec } from './request-spec.js';
 
 const log = logger('conductor');
 export const SCHEDULE_EVENT = 'conductor_schedule_and_build_instances';
@@ -115,7 +115,7 @@ export async function buildInstances(ctx: ConductorContext, uuids: string[], req
   let selections: Selection[][];
   try {
     selections = await ctx.scheduler.selectDestinations({
-      spec: requestSpec(live[0], live.map((r) => r.uuid), { image }),
+      spec: await schedulingSpec(ctx.sql, live[0], live.map((r) => r.uuid), { image }),
       num_alternates: Math.max(0, ctx.config.scheduler.maxAttempts - 1),
     });
   } catch (e) {
@@ -186,9 +186,11 @@ export async function buildFailed(ctx: ConductorContext, a: { uuid: string; requ
   const skipped: Attempt[] = [];
   const flavor = json<FlavorSnapshot>(row.flavor, null as never);
   const alts = [...a.alternates];
+  // The group's policy holds for alternates too (their claim re-checks it).
+  const group = alts.length ? await groupSpec(ctx.sql, row) : null;
   while (attempts.length < ctx.config.scheduler.maxAttempts && alts.length) {
     const alt = alts.shift()!;
-    const c = await claim(ctx.sql, { node_uuid: alt.node_uuid, consumer_uuid: a.uuid, resources: flavorResources(flavor), project_id: row.project_id, user_id: row.user_id });
+    const c = await claim(ctx.sql, { node_uuid: alt.node_uuid, consumer_uuid: a.uuid, resources: flavorResources(flavor), project_id: row.project_id, user_id: row.user_id, group });
     if (!c.ok) {
       skipped.push({ host: alt.host, reason: `no longer had room (${c.reason})` });
       continue;

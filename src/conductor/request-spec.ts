@@ -3,12 +3,13 @@
  * accepted are read from the row: availability_zone, scheduler_hints, and the requested
  * destination: scheduler_hints `requested_destination` {host, node} (2.74 `host` /
  * `hypervisor_hostname`) or `force_hosts` / `force_nodes` (a forced `az:host:node`), or
- * system_metadata keys `requested_host` / `requested_node`.
+ * system_metadata keys `requested_host` / `requested_node`. The server group named by the
+ * `group` hint is read from the DB by schedulingSpec / groupSpec.
  */
-import { json } from '../db/sql.js';
+import { json, type Sql } from '../db/sql.js';
 import type { InstanceRow } from '../db/instances.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
-import type { RequestSpec } from '../scheduler/rpcapi.js';
+import type { RequestSpec, ServerGroupPolicy, ServerGroupSpec } from '../scheduler/rpcapi.js';
 import type { ImageMeta } from '../virt/driver.js';
 import { systemMetadata } from './payload.js';
 
@@ -34,4 +35,38 @@ export function requestSpec(
     scheduler_hints: hints,
     ignore_hosts: o.ignoreHosts ?? [],
   };
+}
+
+const POLICIES: readonly ServerGroupPolicy[] = ['affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity'];
+
+/**
+ * The server group of an instance (its `group` scheduler hint) as the scheduler needs it: the
+ * policy, rules.max_server_per_host (null = 1) and the group's live members now. Null when the
+ * instance asked for no group or the group has been deleted since.
+ */
+export async function groupSpec(sql: Sql, row: Pick<InstanceRow, 'scheduler_hints'>): Promise<ServerGroupSpec | null> {
+  const hints = json<Record<string, unknown>>(row.scheduler_hints, {});
+  const hint = Array.isArray(hints.group) ? hints.group[0] : hints.group;
+  if (typeof hint !== 'string' || hint === '') return null;
+  const g = await sql.get<{ uuid: string; policy: string; rules: string | null }>('SELECT uuid, policy, rules FROM server_groups WHERE uuid = ? AND deleted = 0', [
+    hint,
+  ]);
+  if (!g || !POLICIES.includes(g.policy as ServerGroupPolicy)) return null;
+  const members = await sql.all<{ instance_uuid: string }>(
+    `SELECT m.instance_uuid AS instance_uuid FROM server_group_members m JOIN instances i ON i.uuid = m.instance_uuid AND i.deleted = 0
+     WHERE m.group_uuid = ? ORDER BY i.id`,
+    [g.uuid],
+  );
+  const max = Number(json<Record<string, unknown>>(g.rules, {}).max_server_per_host);
+  return {
+    uuid: g.uuid,
+    policy: g.policy as ServerGroupPolicy,
+    max_server_per_host: g.policy === 'anti-affinity' && Number.isInteger(max) && max > 0 ? max : null,
+    members: members.map((m) => m.instance_uuid),
+  };
+}
+
+/** requestSpec plus what only the DB knows (the server group); for builds and resizes. */
+export async function schedulingSpec(sql: Sql, row: InstanceRow, uuids: string[], o: Parameters<typeof requestSpec>[2] = {}): Promise<RequestSpec> {
+  return { ...requestSpec(row, uuids, o), group: await groupSpec(sql, row) };
 }

@@ -31,7 +31,7 @@ import type { InstancePayload } from '../virt/driver.js';
 import type { MigrationInfo } from './rpcapi.js';
 import type { ConductorContext } from './context.js';
 import { instancePayload } from './payload.js';
-import { requestSpec } from './request-spec.js';
+import { schedulingSpec } from './request-spec.js';
 
 export const RESIZE_EVENT = 'conductor_migrate_server';
 
@@ -106,7 +106,7 @@ export async function resizeInstance(ctx: ConductorContext, a: { instance_uuid: 
   let sel;
   try {
     // Any host that fits, this one included (its old claim counts until confirmed).
-    const spec = { ...requestSpec(row, [row.uuid], { flavor: newFlavor }), requested_host: null, requested_node: null };
+    const spec = { ...(await schedulingSpec(sql, row, [row.uuid], { flavor: newFlavor })), requested_host: null, requested_node: null };
     [[sel]] = await ctx.scheduler.selectDestinations({ spec, num_alternates: 0 });
   } catch (e) {
     const hosts = (e as any)?.details?.hosts as Record<string, string> | undefined;
