@@ -101,7 +101,11 @@ export function defaultConfig(over: Partial<Config> = {}): Config {
       guestImageDir: process.env.NOVA_TS_GUEST_IMAGE_DIR ?? join(dataDir, 'guest-image'),
     },
     scheduler: {
-      filters: ['AvailabilityZoneFilter', 'ComputeFilter', 'ResourceFilter'],
+      filters: [
+        'AvailabilityZoneFilter', 'ComputeFilter', 'ResourceFilter', 'ComputeCapabilitiesFilter', 'ImagePropertiesFilter',
+        'ServerGroupAntiAffinityFilter', 'ServerGroupAffinityFilter', 'SameHostFilter', 'DifferentHostFilter',
+        'AggregateInstanceExtraSpecsFilter', 'AggregateMultiTenancyIsolation',
+      ],
       weighers: { RAMWeigher: 1.0 },
       hostSubsetSize: 1,
       maxAttempts: 3,

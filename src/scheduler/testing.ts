@@ -5,6 +5,7 @@ import type { RequestSpec } from './rpcapi.js';
 
 class HostBuilder {
   private h: HostState;
+  private instancesSet = false;
   constructor() {
     const name = `host-${randomUUID().slice(0, 8)}`;
     this.h = {
@@ -58,6 +59,44 @@ class HostBuilder {
   }
   zone(az: string) {
     this.h.availability_zone = az;
+    return this;
+  }
+  /** Adds the host to an aggregate (ids count up per builder). */
+  aggregate(name: string, metadata: Record<string, string> = {}) {
+    this.h.aggregates.push({ id: this.h.aggregates.length + 1, name, metadata: { ...metadata } });
+    return this;
+  }
+  /** Allocation consumers (instance or migration uuids) on the host; instances counts them too unless set. */
+  consumers(...uuids: string[]) {
+    for (const u of uuids) this.h.consumers.add(u);
+    if (!this.instancesSet) this.h.instances = this.h.consumers.size;
+    return this;
+  }
+  instances(n: number) {
+    this.h.instances = n;
+    this.instancesSet = true;
+    return this;
+  }
+  ioOps(n: number) {
+    this.h.io_ops = n;
+    return this;
+  }
+  hypervisor(type: string, version: number) {
+    this.h.hypervisor_type = type;
+    this.h.hypervisor_version = version;
+    return this;
+  }
+  cpuInfo(info: Record<string, unknown>) {
+    this.h.cpu_info = structuredClone(info);
+    return this;
+  }
+  /** [architecture, hypervisor type, vm mode] triples, replacing the default x86_64/fake/hvm. */
+  supports(triples: [string, string, string][]) {
+    this.h.supported_instances = triples.map((t) => [...t] as [string, string, string]);
+    return this;
+  }
+  failedBuilds(n: number) {
+    this.h.failed_builds = n;
     return this;
   }
   build(): HostState {
