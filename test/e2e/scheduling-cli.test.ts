@@ -225,4 +225,14 @@ describe('openstack CLI: zones, aggregates, groups and host choice on 20 fake ho
     assert.deepEqual(await whereIs('pinned-az'), { host: 'host9', zone: 'az2' });
     assert.deepEqual(await whereIs('pinned-host'), { host: 'host17', zone: 'nova' });
   });
+
+  test('usage show counts every server the project booted', async () => {
+    const usage = (await ok(['usage', 'show', '--project', 'admin', '-f', 'json'])).json;
+    // -f json prints the server usages themselves where the table prints their count.
+    const servers = usage.Servers as { name: string; state: string; flavor: string }[];
+    assert.equal(servers.length, 4 + 3 + 6 + 6 + 3 + 8 + 2, JSON.stringify(usage).slice(0, 500));
+    assert.ok(servers.every((s) => s.state === 'active'));
+    assert.equal(servers.filter((s) => s.flavor === 'ssd.tiny').length, 6);
+    assert.ok(Number(usage['RAM MB-Hours']) > 0, JSON.stringify(usage));
+  });
 });
