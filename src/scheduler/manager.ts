@@ -3,7 +3,8 @@
  * - select_destinations {spec, num_alternates} (call): see SchedulerRpcApi.
  * - update_host_state {node_uuids?} (fanout, from the conductor): usage or capacity of those
  *   nodes changed (or, without node_uuids, the set of nodes did); refreshes the cache.
- * Records its own `nova-scheduler` services row with heartbeats.
+ * Records its own `nova-scheduler` services row with heartbeats, and audits allocations against
+ * live instances (audit.ts) once at start and every config.auditIntervalSec (0: never).
  */
 import { hostname } from 'node:os';
 import type { Bus } from '../bus/bus.js';
@@ -13,12 +14,13 @@ import { invalid } from '../errors.js';
 import { keepServiceAlive } from '../conductor/service-records.js';
 import { logger } from '../util/log.js';
 import { Scheduler } from './scheduler.js';
+import { auditAllocations, type AuditResult } from './audit.js';
 import { SCHEDULER_TOPIC, type RequestSpec } from './rpcapi.js';
 
 const log = logger('scheduler');
 const HEARTBEAT_SEC = 10;
 
-export async function startScheduler(deps: { sql: Sql; bus: Bus; config: SchedulerConfig; host?: string }): Promise<{ stop(): Promise<void>; scheduler: Scheduler }> {
+export async function startScheduler(deps: { sql: Sql; bus: Bus; config: SchedulerConfig; host?: string }): Promise<{ stop(): Promise<void>; scheduler: Scheduler; audit(): Promise<AuditResult> }> {
   const scheduler = new Scheduler(deps.sql, deps.config);
   await scheduler.cache.reload();
   const stopServe = await deps.bus.serve(SCHEDULER_TOPIC, async (method, args) => {
@@ -44,11 +46,55 @@ export async function startScheduler(deps: { sql: Sql; bus: Bus; config: Schedul
   const stopBeat = await keepServiceAlive(deps.sql, deps.host ?? (hostname() || 'controller'), 'nova-scheduler', HEARTBEAT_SEC, (e) =>
     log.warn('heartbeat failed', e),
   );
+  const audit = startAudit(deps.sql, scheduler, deps.config.auditIntervalSec);
   return {
     scheduler,
+    audit: audit.run,
     async stop() {
+      await audit.stop();
       stopBeat();
       await stopServe();
+    },
+  };
+}
+
+/** Nodes refreshed one by one after an audit; past this many the whole cache is reloaded. */
+const AUDIT_REFRESH_MAX = 50;
+
+/**
+ * Runs the audit now (in the background) and then every intervalSec, one run at a time; tells
+ * the cache what changed. stop() waits for a run in progress.
+ */
+function startAudit(sql: Sql, scheduler: Scheduler, intervalSec: number): { run(): Promise<AuditResult>; stop(): Promise<void> } {
+  let running: Promise<AuditResult> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const run = (): Promise<AuditResult> =>
+    (running ??= (async () => {
+      try {
+        const r = await auditAllocations(sql);
+        if (r.nodes.length > AUDIT_REFRESH_MAX) scheduler.cache.markDirty();
+        else for (const n of r.nodes) await scheduler.cache.refreshNode(n);
+        return r;
+      } finally {
+        running = null;
+      }
+    })());
+  const tick = () => {
+    if (stopped) return;
+    run()
+      .catch((e) => log.warn('allocation audit failed', e))
+      .finally(() => {
+        if (!stopped) (timer = setTimeout(tick, intervalSec * 1000)).unref();
+      });
+  };
+  if (intervalSec > 0) tick();
+  return {
+    run,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running?.catch(() => undefined);
     },
   };
 }
