@@ -81,6 +81,9 @@ function usageByNode(rows: AllocationRow[]): Map<string, { used: Resources; cons
   return out;
 }
 
+/** Longest in-place change journal kept between generations (see HostStateCache.changed). */
+const JOURNAL_MAX = 4096;
+
 export class HostStateCache {
   private hosts = new Map<string, HostState>();
   private loadedAt = 0;
@@ -88,6 +91,12 @@ export class HostStateCache {
   private loading: Promise<void> | null = null;
   /** Bumped each time the HostState objects are replaced (a full load); in-place updates keep it. */
   generation = 0;
+  /**
+   * Node uuids updated in place (refreshNode, addUsage) since the generation last changed, oldest
+   * first, so that a consumer can re-examine only those. Emptied when the generation changes;
+   * past JOURNAL_MAX entries the generation is bumped instead (readers then start over).
+   */
+  changed: string[] = [];
 
   constructor(
     private readonly sql: Sql,
@@ -198,6 +207,7 @@ export class HostStateCache {
     }
     this.hosts = next;
     this.generation++;
+    this.changed = [];
     this.loadedAt = started;
   }
 
@@ -224,6 +234,15 @@ export class HostStateCache {
     h.consumers = u ? u.consumers : new Set();
     h.instances = h.consumers.size;
     h.failed_builds = Number(node.failed_builds ?? 0);
+    this.noteChange(nodeUuid);
+  }
+
+  private noteChange(nodeUuid: string): void {
+    if (this.changed.length >= JOURNAL_MAX) {
+      this.generation++;
+      this.changed = [];
+    }
+    this.changed.push(nodeUuid);
   }
 
   /** Records locally a claim that has just been committed in the DB. */
@@ -233,5 +252,6 @@ export class HostStateCache {
     if (consumer) h.consumers.add(consumer);
     h.used = { vcpus: h.used.vcpus + r.vcpus, memory_mb: h.used.memory_mb + r.memory_mb, disk_gb: h.used.disk_gb + r.disk_gb };
     h.instances++;
+    this.noteChange(nodeUuid);
   }
 }
