@@ -3,11 +3,12 @@
  *
  * Version history:
  *   1.0 - select_destinations
+ *   1.1 - hostsChanged: update_host_state fanout sent by the API (service and aggregate changes)
  */
 import type { Bus } from '../bus/bus.js';
 import type { Selection } from '../compute/rpcapi.js';
 
-export const SCHEDULER_RPC_VERSION = '1.0';
+export const SCHEDULER_RPC_VERSION = '1.1';
 export const SCHEDULER_TOPIC = 'scheduler';
 
 /** What to place: one flavor for N instances, plus placement constraints. */
@@ -53,5 +54,15 @@ export class SchedulerRpcApi {
 
   selectDestinations(args: { spec: RequestSpec; num_alternates?: number }): Promise<Selection[][]> {
     return this.bus.call<Selection[][]>(SCHEDULER_TOPIC, 'select_destinations', { ...args, version: SCHEDULER_RPC_VERSION });
+  }
+
+  /**
+   * Tells every scheduler that host facts changed (a service disabled or forced down, an
+   * aggregate's hosts or metadata): each reloads its host cache before its next decision, so
+   * a host disabled a moment ago never gets a new server. Best effort: a lost fanout is
+   * corrected by the cache's own reload within a second.
+   */
+  async hostsChanged(): Promise<void> {
+    await this.bus.fanout(SCHEDULER_TOPIC, 'update_host_state', {}).catch(() => undefined);
   }
 }

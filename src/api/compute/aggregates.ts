@@ -9,6 +9,7 @@
  * Status codes follow Nova: create, update and the actions answer 200, delete 200 with no body.
  */
 import { NovaError, conflict, invalid, notFound } from '../../errors.js';
+import { SchedulerRpcApi } from '../../scheduler/rpcapi.js';
 import type { Sql } from '../../db/sql.js';
 import type { ApiRequest } from '../../http/types.js';
 import { ctxOf } from '../../http/types.js';
@@ -235,6 +236,7 @@ export const mountAggregates: MountFn = (router, deps) => {
       }
       return getAggregate(tx, id);
     });
+    if (b.availability_zone !== undefined) await new SchedulerRpcApi(deps.bus).hostsChanged();
     return { status: 200, body: { aggregate: aggregateView(req, a) } };
   });
 
@@ -258,6 +260,7 @@ export const mountAggregates: MountFn = (router, deps) => {
     const fn = own(actions, keys[0]);
     if (!fn) throw invalid(`There is no such action: ${keys[0]}`);
     const a = await fn(deps, req, aggregateId(req.params.id), body[keys[0]]);
+    await new SchedulerRpcApi(deps.bus).hostsChanged();
     return { status: 200, body: { aggregate: aggregateView(req, a) } };
   });
 

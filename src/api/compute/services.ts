@@ -5,6 +5,7 @@
  * 2.53 by uuid (PUT /os-services/{uuid}).
  */
 import { conflict, invalid, notFound } from '../../errors.js';
+import { SchedulerRpcApi } from '../../scheduler/rpcapi.js';
 import type { Sql } from '../../db/sql.js';
 import type { ApiRequest } from '../../http/types.js';
 import { ctxOf } from '../../http/types.js';
@@ -149,6 +150,7 @@ export const mountServices: MountFn = (router, deps) => {
   router.put(`${base}/:id`, async (req) => {
     requireAdmin(ctxOf(req), 'os_compute_api:os-services:update');
     const body = req.mv.atLeast('2.53') ? await update253(deps, req) : await legacyUpdate(deps, req);
+    await new SchedulerRpcApi(deps.bus).hostsChanged();
     return { status: 200, body };
   });
 
@@ -175,6 +177,7 @@ export const mountServices: MountFn = (router, deps) => {
       }
       await tx.run('UPDATE services SET deleted = id, updated_at = ? WHERE id = ?', [nowIso(), found.id]);
     });
+    await new SchedulerRpcApi(deps.bus).hostsChanged();
     return { status: 204 };
   });
 };
