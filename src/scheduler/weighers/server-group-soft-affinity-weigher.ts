@@ -1,5 +1,5 @@
 import type { HostWeigher } from './types.js';
-import { membersOnHost } from './group-members.js';
+import { membersOnHost } from '../filters/group-members.js';
 
 export const NAME = 'ServerGroupSoftAffinityWeigher';
 
