@@ -20,7 +20,10 @@
  *  - rank only: --decisions rankings of the plain request over the loaded cache, no claim;
  *  - claim only: --decisions claims on random nodes, no ranking.
  * Per phase: decisions/s, p50/p95 per decision, the scheduler's own split of its time into
- * ranking and claiming, and this process's RSS. Prints a table, then one JSON line.
+ * ranking and claiming, and this process's RSS. Prints a table, then one JSON line; exit status
+ * 1 when a decision failed. The code measured is src/ transpiled by esbuild as for dist/
+ * (--entry dist, the default, built into node_modules/.cache and removed after) or src/
+ * through tsx (--entry tsx).
  */
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
