@@ -204,6 +204,6 @@ export async function buildFailed(ctx: ConductorContext, a: { uuid: string; requ
   const lines = [...attempts.map((t) => `${t.host}: ${t.reason}`), ...skipped.map((t) => `${t.host} (alternate, not tried): ${t.reason}`)];
   const message =
     `Build of instance ${a.uuid} failed on ${n === 1 ? 'the only host tried' : `all ${n} hosts tried`}` +
-    ` (${attempts.map((t) => t.host).join(', ')}). Last error: ${a.reason}`;
+    ` (which hosts, and why on each, is in the fault details for admins). Last error: ${a.reason}`;
   await failInstance(ctx, a.uuid, a.request_id, SCHEDULE_EVENT, message, lines.join('\n'));
 }

@@ -258,3 +258,19 @@ describe('claim on PostgreSQL', async () => {
     }
   });
 });
+
+test('scheduler: one multi-create request of an affinity group lands on one node by ranking, not by lost claims', async () => {
+  const sql = await openDatabase('sqlite::memory:');
+  try {
+    for (const n of ['m1', 'm2', 'm3']) await addNode(sql, n);
+    const { uuid, members } = await groupOf(sql, 'affinity', 3);
+    // RAMWeigher alone would spread the three; the affinity filter must keep them together.
+    const s = new Scheduler(sql, { ...defaultConfig().scheduler, weighers: { RAMWeigher: 1 } });
+    await s.cache.reload();
+    const sel = await s.selectDestinations(makeSpec({ instance_uuids: members, flavor: { memory_mb: 256 }, group: groupSpec(uuid, 'affinity', members) }));
+    assert.equal(new Set(sel.map((x) => x[0].host)).size, 1, JSON.stringify(sel.map((x) => x[0].host)));
+    assert.equal(s.stats.lostClaims, 0);
+  } finally {
+    await sql.close();
+  }
+});

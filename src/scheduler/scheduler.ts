@@ -73,13 +73,16 @@ export class Scheduler {
     const out: Selection[][] = [];
     const claimed: { consumer: string; node: string }[] = [];
     try {
-      for (const consumer of spec.instance_uuids) {
+      for (const [k, consumer] of spec.instance_uuids.entries()) {
+        // With a server group, the instances placed so far count as placed members: rank each
+        // with only the not-yet-placed ones as "this request" (the affinity filter's contract).
+        const one = spec.group && k > 0 ? { ...spec, instance_uuids: spec.instance_uuids.slice(k) } : spec;
         const lost = new Set<string>();
         const losses = new Map<string, string>();
         let rechecked = false;
         for (;;) {
           const t0 = performance.now();
-          const ranked = this.best(spec, lost, limit);
+          const ranked = this.best(one, lost, limit);
           const t1 = performance.now();
           this.stats.rankings++;
           this.stats.rankMs += t1 - t0;
@@ -89,7 +92,7 @@ export class Scheduler {
               await this.cache.reload();
               continue;
             }
-            const e = noValidHostError(this.explain(spec, lost), spec, this.cache.size);
+            const e = noValidHostError(this.explain(one, lost), one, this.cache.size);
             throw addClaimLosses(e, [...losses].map(([node, reason]) => ({ host: this.cache.get(node)?.host ?? node, reason })));
           }
           const i = pickIndex(ranked.length, this.config.hostSubsetSize, this.random);
@@ -100,7 +103,7 @@ export class Scheduler {
             resources: res,
             project_id: spec.project_id,
             user_id: spec.user_id,
-            group: spec.group ?? null,
+            group: one.group ?? null,
           });
           this.stats.claims++;
           this.stats.claimMs += performance.now() - t1;

@@ -83,7 +83,7 @@ test('build: when every host fails, ERROR with a fault saying what happened on e
     const row = await r.waitState(uuid, settled, 'ERROR');
     assert.equal(row.vm_state, 'error');
     const f = await fault(r.sql, uuid);
-    assert.match(f!.message, /failed on all 2 hosts tried \(host1, host2\)/);
+    assert.match(f!.message, /failed on all 2 hosts tried \(which hosts, and why on each, is in the fault details for admins\)/);
     assert.match(f!.message, /its hypervisor is failing/);
     assert.match(f!.details, /^host1: Host host1 could not start the instance/m);
     assert.match(f!.details, /^host2: Host host2 could not start the instance/m);

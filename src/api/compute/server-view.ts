@@ -80,7 +80,7 @@ async function loadRelated(sql: Sql, req: ApiRequest, rows: InstanceRow[], mode:
     const hosts = [...new Set(rows.map((r) => r.host).filter((h): h is string => !!h))];
     if (hosts.length) {
       const svcs = await sql.all<{ host: string; disabled: number; forced_down: number; last_seen_up: string | null }>(
-        `SELECT host, disabled, forced_down, last_seen_up FROM services WHERE binary = 'nova-compute' AND deleted = 0 AND host IN ${inList(hosts.length)}`,
+        `SELECT host, disabled, forced_down, last_seen_up FROM services WHERE "binary" = 'nova-compute' AND deleted = 0 AND host IN ${inList(hosts.length)}`,
         hosts,
       );
       const now = Date.now();

@@ -52,7 +52,7 @@ async function placement(deps: ComputeApiDeps, ctx: RequestContext, s: Record<st
   if (s.host !== undefined || s.hypervisor_hostname !== undefined) {
     if (!ctx.isAdmin) throw policyForbidden('compute:servers:create:requested_destination');
     if (s.host !== undefined) {
-      const h = await deps.sql.get("SELECT 1 AS ok FROM services WHERE host = ? AND binary = 'nova-compute' AND deleted = 0", [s.host]);
+      const h = await deps.sql.get(`SELECT 1 AS ok FROM services WHERE host = ? AND "binary" = 'nova-compute' AND deleted = 0`, [s.host]);
       if (!h) throw invalid(`Compute host ${s.host} could not be found.`);
     }
     if (s.hypervisor_hostname !== undefined) {

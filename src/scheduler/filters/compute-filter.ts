@@ -2,20 +2,20 @@ import { serviceUp, SERVICE_DOWN_TIME_SEC, type HostState } from '../host-state.
 import { PASS, type FilterResult, type HostFilter } from './types.js';
 
 export const NAME = 'ComputeFilter';
+const SUMMARY = 'have their compute service disabled or down';
+
+const fail = (h: HostState, why: string): FilterResult => ({ pass: false, reason: `${h.host}: ${why}`, summary: SUMMARY });
 
 /** Passes hosts whose nova-compute service is enabled, not forced down, and heartbeating. */
 export const computeFilter = (): HostFilter => ({
   name: NAME,
   filter(h: HostState): FilterResult {
     const s = h.service;
-    const fail = (why: string): FilterResult => ({ pass: false, reason: `${h.host}: ${why}`, summary: 'have their compute service disabled or down' });
-    if (!s.exists) return fail('no nova-compute service is registered for this host');
-    if (s.disabled) return fail(`compute service is disabled${s.disabled_reason ? ` (${s.disabled_reason})` : ''}`);
-    if (s.forced_down) return fail('compute service is forced down');
-    if (!serviceUp(h)) {
-      const ago = s.last_seen_up ? `${Math.round((Date.now() - s.last_seen_up) / 1000)} s ago` : 'never';
-      return fail(`compute service is down: last heartbeat ${ago} (down after ${SERVICE_DOWN_TIME_SEC} s)`);
-    }
-    return PASS;
+    if (s.exists && !s.disabled && !s.forced_down && serviceUp(h)) return PASS;
+    if (!s.exists) return fail(h, 'no nova-compute service is registered for this host');
+    if (s.disabled) return fail(h, `compute service is disabled${s.disabled_reason ? ` (${s.disabled_reason})` : ''}`);
+    if (s.forced_down) return fail(h, 'compute service is forced down');
+    const ago = s.last_seen_up ? `${Math.round((Date.now() - s.last_seen_up) / 1000)} s ago` : 'never';
+    return fail(h, `compute service is down: last heartbeat ${ago} (down after ${SERVICE_DOWN_TIME_SEC} s)`);
   },
 });
