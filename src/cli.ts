@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { buildImageCommand } from './virt/qemu/guest-image/cli.js';
 import { defaultConfig, DEFAULT_PORT, type Config } from './config.js';
 import { startCloud } from './cloud.js';
+import { applySchedulerOptions, SCHEDULER_OPTIONS, SCHEDULER_USAGE } from './cli-scheduler.js';
 import { logger } from './util/log.js';
 import { isNovaError } from './errors.js';
 
@@ -23,7 +24,7 @@ Runs the all-in-one cloud in the foreground, or builds the tiny-linux test guest
   --fake-delay OP=MS    fake driver: make OP (spawn, destroy, reboot, ...) take MS milliseconds (repeatable)
   --fake-fail OP=P      fake driver: make OP fail with probability P (repeatable)
   --fake-failing-host H fake driver: every spawn on host H fails (repeatable)
-  -h, --help            this text
+${SCHEDULER_USAGE}  -h, --help            this text
 `;
 
 /** Parses the command line into a Config. Throws with a usage message on bad input. */
@@ -42,6 +43,7 @@ export function parseCli(argv: string[]): Config {
       'fake-delay': { type: 'string', multiple: true },
       'fake-fail': { type: 'string', multiple: true },
       'fake-failing-host': { type: 'string', multiple: true },
+      ...SCHEDULER_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -90,6 +92,7 @@ export function parseCli(argv: string[]): Config {
   config.fake.delays = pairs(values['fake-delay'], '--fake-delay');
   config.fake.failures = pairs(values['fake-fail'], '--fake-fail');
   config.fake.failingHosts = values['fake-failing-host'] ?? [];
+  applySchedulerOptions(config, values);
   return config;
 }
 
