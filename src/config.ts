@@ -106,7 +106,7 @@ export function defaultConfig(over: Partial<Config> = {}): Config {
         'ServerGroupAntiAffinityFilter', 'ServerGroupAffinityFilter', 'SameHostFilter', 'DifferentHostFilter',
         'AggregateInstanceExtraSpecsFilter', 'AggregateMultiTenancyIsolation',
       ],
-      weighers: { RAMWeigher: 1, CPUWeigher: 1, DiskWeigher: 1, ServerGroupSoftAffinityWeigher: 1, ServerGroupSoftAntiAffinityWeigher: 1, BuildFailureWeigher: 1e6, NumInstancesWeigher: 0 },
+      weighers: { RAMWeigher: 1, CPUWeigher: 1, DiskWeigher: 1, ServerGroupSoftAffinityWeigher: 10, ServerGroupSoftAntiAffinityWeigher: 10, BuildFailureWeigher: 1e6, NumInstancesWeigher: 0 },
       hostSubsetSize: 1,
       maxAttempts: 3,
       maxInstancesPerHost: 50,

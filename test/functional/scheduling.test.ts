@@ -79,9 +79,8 @@ describe('scheduling: server groups and disabled services on 3 hosts', () => {
   };
 
   before(async () => {
-    // Soft anti-affinity must outweigh RAM, CPU and Disk together (all three follow usage here),
-    // as operators set it when spreading matters more than free memory.
-    ({ t, flavorId, imageId } = await cloud(N, 4, { ServerGroupSoftAntiAffinityWeigher: 10 }));
+    // Default multipliers: the soft group weighers (10) outweigh RAM, CPU and Disk together.
+    ({ t, flavorId, imageId } = await cloud(N, 4));
   });
   // Each case starts from an empty cloud, whatever the previous one left behind.
   afterEach(async () => {
