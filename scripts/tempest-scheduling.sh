@@ -71,15 +71,5 @@ print(f"scheduling settings in {path}: min_compute_nodes = {n}, scheduler_enable
 EOF
 [ -n "$CONF_ONLY" ] && exit 0
 
-cd "$WS"
-ARGS=(--regex "$REGEX" --concurrency "$CONC")
-[ -n "$EXCLUDE" ] && ARGS+=(--exclude-list "$EXCLUDE")
-set +e
-tempest run "${ARGS[@]}" 2>&1 | tee "$WS/last_run.txt"
-set -e
-stestr last --subunit > "$WS/last.subunit" 2>/dev/null || true
-stestr failing --list > "$WS/failing.txt" 2>/dev/null || true
-P=$(grep -oE 'Passed: [0-9]+' "$WS/last_run.txt" | tail -1 | grep -oE '[0-9]+' || echo 0)
-F=$(grep -oE ' Failed: [0-9]+' "$WS/last_run.txt" | tail -1 | grep -oE '[0-9]+' || echo 0)
-S=$(grep -oE 'Skipped: [0-9]+' "$WS/last_run.txt" | tail -1 | grep -oE '[0-9]+' || echo 0)
-echo "$P passed, $F failed, $S skipped"
+. "$(dirname "$(realpath "$0")")/tempest-lib.sh"
+tempest_run "$WS" "$REGEX" "$CONC" "$EXCLUDE"

@@ -9,6 +9,7 @@ import type { Sql } from '../db/sql.js';
 import { InProcessBus } from '../bus/in-process.js';
 import { defaultConfig, type Config } from '../config.js';
 import { startScheduler } from '../scheduler/manager.js';
+import { testFlavor } from '../scheduler/testing-db.js';
 import { startConductor } from './manager.js';
 import { startCompute, type ComputeService } from '../compute/manager.js';
 import { ConductorRpcApi } from './rpcapi.js';
@@ -28,20 +29,7 @@ export const images: ImageClient = {
   abandon: async (id) => void abandoned.push(id),
 };
 
-export const flavor = (memory_mb: number, id = 1): FlavorSnapshot => ({
-  id,
-  flavorid: String(id),
-  name: `f${memory_mb}`,
-  memory_mb,
-  vcpus: 1,
-  root_gb: 1,
-  ephemeral_gb: 0,
-  swap: 0,
-  rxtx_factor: 1,
-  is_public: true,
-  description: null,
-  extra_specs: {},
-});
+export const flavor = (memory_mb: number, id = 1): FlavorSnapshot => testFlavor(memory_mb, { id, flavorid: String(id) });
 
 export interface Rig {
   sql: Sql;

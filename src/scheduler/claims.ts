@@ -7,6 +7,7 @@
  */
 import { inList, type Sql } from '../db/sql.js';
 import type { ServerGroupSpec } from './rpcapi.js';
+import type { NodeInventory } from '../virt/driver.js';
 import { nowIso } from '../util/time.js';
 import { RESOURCE_KINDS, type Resources } from './host-state.js';
 import { RESOURCE_WORDS } from './filters/resource-filter.js';
@@ -14,17 +15,11 @@ import { RESOURCE_WORDS } from './filters/resource-filter.js';
 export type ClaimResult = { ok: true } | { ok: false; reason: string };
 
 /** The capacity columns of a compute_nodes row. */
-export interface NodeRow {
+export interface NodeRow extends NodeInventory {
   host: string;
   vcpus: number;
   memory_mb: number;
   local_gb: number;
-  cpu_allocation_ratio: number;
-  ram_allocation_ratio: number;
-  disk_allocation_ratio: number;
-  reserved_host_cpus: number;
-  reserved_host_memory_mb: number;
-  reserved_host_disk_mb: number;
 }
 
 /** Usable capacity of a compute_nodes row per resource: (total - reserved) * ratio. */
