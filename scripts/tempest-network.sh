@@ -21,8 +21,8 @@
 #   OS_CLIENT_CONFIG_FILE=/tmp/c/clouds.yaml scripts/tempest-network.sh --cloud nova-ts \
 #     --image tiny-linux --workspace /tmp/tempest-net-sg --regex 'tempest.api.compute.security_groups'
 #
-# Options: --cloud NAME, --workspace DIR (required; a new workspace name must not
-# already be registered: `tempest workspace remove --name <basename>` before reuse),
+# Options: --cloud NAME, --workspace DIR (required; a Tempest workspace registered under the
+# same name is replaced),
 # --regex RE, --exclude-list FILE, --concurrency N (default 2), --image NAME,
 # --flavor NAME, --network NAME (fixed_network_name, default private; "" for none),
 # --no-interface-attach, --build-timeout S (default 300), --conf-only.
@@ -45,6 +45,9 @@ done
 [ -n "$WS" ] || { echo "--workspace DIR is required" >&2; exit 2; }
 mkdir -p "$WS"; WS=$(realpath "$WS")
 
+# The runner refuses (silently) a workspace name Tempest already has registered: a rerun in
+# the same folder replaces the old registration.
+tempest workspace remove --name "$(basename "$WS")" >/dev/null 2>&1 || true
 CARGS=(--workspace "$WS" --image "$IMAGE" --flavor "$FLAVOR" --conf-only)
 [ -n "$CLOUD" ] && CARGS+=(--cloud "$CLOUD")
 "$RUNNER" "${CARGS[@]}"
