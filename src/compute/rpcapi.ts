@@ -8,13 +8,15 @@
  *   1.1 - resize_instance takes dest_host/dest_node (absent: same host); finish_resize (on the
  *         destination) and finish_revert_resize (on the source) for resizes across hosts
  *   1.2 - attach_interface and detach_interface (calls: the API answers with the result)
+ *   1.3 - attach_volume and detach_volume (calls), for os-volume_attachments; the attachment
+ *         is already created (volume reserved) by the API
  */
 import type { Bus } from '../bus/bus.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
 import type { InstancePayload } from '../virt/driver.js';
 import type { Vif } from '../network/types.js';
 
-export const COMPUTE_RPC_VERSION = '1.2';
+export const COMPUTE_RPC_VERSION = '1.3';
 export const computeTopic = (host: string) => `compute.${host}`;
 
 /** A host choice from the scheduler, with resources already claimed on node_uuid. */
@@ -99,6 +101,18 @@ export class ComputeRpcApi {
   /** Hot-unplugs the port's NIC, then deletes (or unbinds) the port. */
   detachInterface(host: string, args: ActionArgs & { port_id: string }): Promise<void> {
     return this.bus.call<void>(computeTopic(host), 'detach_interface', { ...args, version: COMPUTE_RPC_VERSION }, { timeout: 120_000 });
+  }
+  /**
+   * Connects the reserved attachment with this host's connector, plugs the volume (hot-plug
+   * into a running guest) at device_name, completes the attachment and records the BDM's
+   * connection_info; on failure deletes the attachment (volume available again) and rejects.
+   */
+  attachVolume(host: string, args: ActionArgs & { bdm_uuid: string; volume_id: string; attachment_id: string; device_name: string }): Promise<void> {
+    return this.bus.call<void>(computeTopic(host), 'attach_volume', { ...args, version: COMPUTE_RPC_VERSION }, { timeout: 180_000 });
+  }
+  /** Unplugs the volume (the guest must release it), deletes the attachment and the BDM; on failure rolls the volume back to in-use. */
+  detachVolume(host: string, args: ActionArgs & { bdm_uuid: string; volume_id: string; attachment_id: string }): Promise<void> {
+    return this.bus.call<void>(computeTopic(host), 'detach_volume', { ...args, version: COMPUTE_RPC_VERSION }, { timeout: 180_000 });
   }
   getConsoleOutput(host: string, args: { instance: InstancePayload; length?: number }): Promise<string> {
     return this.bus.call<string>(computeTopic(host), 'get_console_output', { ...args, version: COMPUTE_RPC_VERSION }, { timeout: 30_000 });

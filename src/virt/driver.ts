@@ -6,6 +6,7 @@
  */
 import type { PowerState } from '../compute/vm-states.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
+import type { VolumeDevice } from '../volume/types.js';
 import type { Vif } from '../network/types.js';
 import type { RequestedNetworks } from '../network/client.js';
 
@@ -44,6 +45,11 @@ export interface InstancePayload {
   /** The instance's ports, in order (their taps already exist in the host's network namespace). */
   network_info: Vif[];
   block_devices: unknown[];
+  /**
+   * Volumes to plug: the boot volume (boot_index 0, a boot from volume: no image disk is made)
+   * and data volumes, with their connection_info. Absent or empty: none.
+   */
+  volumes?: VolumeDevice[];
   vm_state: string;
   task_state: string | null;
   power_state: number;
@@ -123,6 +129,17 @@ export interface ComputeDriver {
   attachInterface(uuid: string, vif: Vif): Promise<void>;
   /** Removes the NIC of vif (hot-unplugged from a running guest). Idempotent for an unknown vif. */
   detachInterface(uuid: string, vif: Vif): Promise<void>;
+  /**
+   * Plugs a volume (hot-plugged into a running guest; a stopped one gets it at its next start)
+   * and remembers it across restarts. Idempotent for a volume already plugged.
+   */
+  attachVolume(uuid: string, volume: VolumeDevice): Promise<void>;
+  /**
+   * Unplugs a volume. A running guest must release it within timeoutSec (default 30), else
+   * this rejects with an error saying the guest did not release the device (and the volume
+   * stays attached). Idempotent for an unknown volume.
+   */
+  detachVolume(uuid: string, volumeId: string, timeoutSec?: number): Promise<void>;
   /** Writes a disk image of the guest to a file and returns its format and path. */
   snapshot(uuid: string, dir: string): Promise<{ path: string; disk_format: string; container_format: string }>;
   availableResources(): Promise<HostResources>;

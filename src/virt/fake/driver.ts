@@ -20,6 +20,7 @@ import { PowerState } from '../../compute/vm-states.js';
 import { conflict, notFound } from '../../errors.js';
 import type { FlavorSnapshot } from '../../objects/flavor.js';
 import type { ComputeDriver, DriverCapabilities, HostResources, InstancePayload } from '../driver.js';
+import type { VolumeDevice } from '../../volume/types.js';
 import type { Vif } from '../../network/types.js';
 
 export type FakeDriverOptions = FakeDriverConfig & {
@@ -40,6 +41,8 @@ interface FakeGuest {
   console: string[];
   /** Port ids of the guest's NICs, in order (absent in guests saved before NICs existed). */
   nics?: string[];
+  /** Plugged volumes: volume id -> guest device name. */
+  volumes?: Record<string, string>;
 }
 
 const MAX_CONSOLE_LINES = 200;
@@ -151,6 +154,7 @@ export class FakeDriver implements ComputeDriver {
       imageRef: instance.image_ref,
       console: [],
       nics: instance.network_info.map((v) => v.id),
+      volumes: Object.fromEntries((instance.volumes ?? []).map((v) => [v.volume_id, v.device_name])),
     };
     this.guests.set(instance.uuid, g);
     this.bootLog(g);
@@ -247,6 +251,31 @@ export class FakeDriver implements ComputeDriver {
     await this.step('detachInterface');
     g.nics = (g.nics ?? []).filter((id) => id !== vif.id);
     this.changed();
+  }
+
+  async attachVolume(uuid: string, volume: VolumeDevice): Promise<void> {
+    const g = this.guest(uuid);
+    await this.step('attachVolume');
+    if (g.volumes?.[volume.volume_id] === volume.device_name) return;
+    g.volumes = { ...(g.volumes ?? {}), [volume.volume_id]: volume.device_name };
+    this.changed();
+    this.log(g, `virtio_blk: ${volume.device_name.replace('/dev/', '')} attached (volume ${volume.volume_id})`);
+  }
+
+  async detachVolume(uuid: string, volumeId: string): Promise<void> {
+    const g = this.guest(uuid);
+    await this.step('detachVolume');
+    const dev = g.volumes?.[volumeId];
+    if (!dev) return;
+    const { [volumeId]: _gone, ...rest } = g.volumes!;
+    g.volumes = rest;
+    this.changed();
+    this.log(g, `virtio_blk: ${dev.replace('/dev/', '')} detached (volume ${volumeId})`);
+  }
+
+  /** Volume id -> device name of a guest's plugged volumes (tests). */
+  volumesOf(uuid: string): Record<string, string> {
+    return { ...(this.guest(uuid).volumes ?? {}) };
   }
 
   /** Port ids of a guest's NICs (tests). */

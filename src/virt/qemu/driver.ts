@@ -16,6 +16,8 @@ import { PowerState } from '../../compute/vm-states.js';
 import { conflict } from '../../errors.js';
 import type { FlavorSnapshot } from '../../objects/flavor.js';
 import type { ComputeDriver, DriverCapabilities, HostResources, InstancePayload } from '../driver.js';
+import type { VolumeDevice } from '../../volume/types.js';
+import { invalid } from '../../errors.js';
 import type { Vif } from '../../network/types.js';
 import { needsConfigDrive } from '../metadata-content.js';
 import { buildConfigDrive } from './config-drive.js';
@@ -244,6 +246,15 @@ export class QemuDriver implements ComputeDriver {
    * Running guest: asks it to release the NIC (Error after 20 s if it does not), then forgets the
    * NIC; stopped guest: forgets it. Idempotent: a vif the guest does not have succeeds.
    */
+  // TODO(issue 6): hot-plug with QMP blockdev-add + device_add virtio-blk.
+  async attachVolume(_uuid: string, _volume: VolumeDevice): Promise<void> {
+    throw invalid('Attaching volumes is not available with the qemu driver yet.');
+  }
+
+  async detachVolume(_uuid: string, _volumeId: string): Promise<void> {
+    throw invalid('Detaching volumes is not available with the qemu driver yet.');
+  }
+
   async detachInterface(uuid: string, vif: Vif): Promise<void> {
     const def = await this.guests.definition(uuid);
     const nics = def.nics ?? [];
