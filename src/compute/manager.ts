@@ -14,6 +14,7 @@ import { logger } from '../util/log.js';
 import type { ComputeDriver } from '../virt/driver.js';
 import { ComputeManager } from './compute-manager.js';
 import type { HostDataplane } from './networking.js';
+import type { VolumeClient } from '../volume/client.js';
 import type { NetworkClient } from '../network/client.js';
 import { syncPowerStates } from './power-sync.js';
 import { recoverInterrupted } from './recover.js';
@@ -54,6 +55,8 @@ export async function startCompute(deps: {
   config: ComputeConfig;
   /** The network service and this host's dataplane (none: instances get no ports). */
   network?: { client: NetworkClient; dataplane: HostDataplane | null };
+  /** The block storage service (none: volume operations fail with a clear error). */
+  volumes?: VolumeClient;
 }): Promise<ComputeService> {
   const { bus, host, driver, config } = deps;
   const log = logger(`compute.${host}`);

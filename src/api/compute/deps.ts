@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { Sql } from '../../db/sql.js';
 import type { ImageApi } from '../../image/service.js';
 import type { NetworkApi, NetworkClient } from '../../network/client.js';
+import type { VolumeClient } from '../../volume/client.js';
 
 export interface ComputeApiDeps {
   sql: Sql;
@@ -15,4 +16,6 @@ export interface ComputeApiDeps {
    * networks 'none'/'auto', and the networking APIs answer that networking is not available.
    */
   network?: { api: NetworkApi; client: NetworkClient };
+  /** The block storage service. Absent: volume APIs and volume BDMs answer that volumes are not available. */
+  volumes?: VolumeClient;
 }
