@@ -18,6 +18,7 @@ export function imageMeta(r: ImageRecord): ImageMeta {
     size: r.size,
     min_disk: r.min_disk,
     min_ram: r.min_ram,
+    checksum: r.checksum,
     properties: { ...r.properties },
   };
 }

@@ -19,6 +19,8 @@ export interface ImageMeta {
   size: number | null;
   min_disk: number;
   min_ram: number;
+  /** Glance's md5 of the data (null while queued; absent from clients that do not know it). */
+  checksum?: string | null;
   properties: Record<string, unknown>;
 }
 
@@ -50,6 +52,8 @@ export interface InstancePayload {
    * and data volumes, with their connection_info. Absent or empty: none.
    */
   volumes?: VolumeDevice[];
+  /** True when the instance has volume block device mappings (connected or not yet); absent: none. */
+  has_volumes?: boolean;
   vm_state: string;
   task_state: string | null;
   power_state: number;
@@ -140,6 +144,12 @@ export interface ComputeDriver {
    * stays attached). Idempotent for an unknown volume.
    */
   detachVolume(uuid: string, volumeId: string, timeoutSec?: number): Promise<void>;
+  /**
+   * Optional: volume id -> device name of the volumes plugged into the guest (NotFound for an
+   * unknown guest). Start-up recovery uses it to finish or undo interrupted attaches/detaches;
+   * without it recovery re-plugs idempotently.
+   */
+  volumesOf?(uuid: string): Record<string, string> | Promise<Record<string, string>>;
   /** Writes a disk image of the guest to a file and returns its format and path. */
   snapshot(uuid: string, dir: string): Promise<{ path: string; disk_format: string; container_format: string }>;
   availableResources(): Promise<HostResources>;
