@@ -2,7 +2,7 @@
  * The volume manager of one storage host (topic `volume.<host>`, binary `cinder-volume` in the
  * services table): fills, grows, copies and removes the files of its store
  * (`<dataDir>/volumes/<host>/`, see store.ts) and moves the rows' statuses itself (see
- * volume-ops.ts). On start it recovers what a restart interrupted (recover.ts), then
+ * manager-ops.ts). On start it recovers what a restart interrupted (recover.ts), then
  * serves casts and heartbeats. Casts carry ids only; the row says what to do.
  */
 import type { Bus } from '../bus/bus.js';
@@ -13,7 +13,7 @@ import { logger } from '../util/log.js';
 import { recoverVolumes } from './recover.js';
 import { volumeTopic } from './rpcapi.js';
 import { VolumeStore } from './store.js';
-import { VolumeOps } from './volume-ops.js';
+import { ManagerOps } from './manager-ops.js';
 
 export interface VolumeManagerOptions {
   sql: Sql;
@@ -38,7 +38,7 @@ export async function startVolumeManager(opts: VolumeManagerOptions): Promise<Vo
   const { sql, bus, host } = opts;
   const log = logger(`volume.${host}`);
   const store = new VolumeStore(opts.dataDir, host);
-  const ops = new VolumeOps(sql, store, host, opts.images, opts.format ?? 'qcow2', log);
+  const ops = new ManagerOps(sql, store, host, opts.images, opts.format ?? 'qcow2', log);
   await recoverVolumes(sql, host, ops, log);
 
   const running = new Set<Promise<unknown>>();

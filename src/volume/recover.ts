@@ -11,7 +11,7 @@ import { nowIso } from '../util/time.js';
 import type { Logger } from '../util/log.js';
 import type { VolumeRow } from './types.js';
 import { GiB } from './store.js';
-import { message, type SnapshotRow, type VolumeOps } from './volume-ops.js';
+import { message, type SnapshotRow, type ManagerOps } from './manager-ops.js';
 
 export const INTERRUPTED = 'interrupted by a restart of the volume service';
 
@@ -21,7 +21,7 @@ export interface RecoveryReport {
   extended: string[];
 }
 
-export async function recoverVolumes(sql: Sql, host: string, ops: VolumeOps, log: Logger): Promise<RecoveryReport> {
+export async function recoverVolumes(sql: Sql, host: string, ops: ManagerOps, log: Logger): Promise<RecoveryReport> {
   const out: RecoveryReport = { failed: [], deleted: [], extended: [] };
   const vols = await sql.all<VolumeRow>(
     `SELECT * FROM volumes WHERE host = ? AND deleted = 0 AND status IN ('creating', 'deleting', 'extending')`, [host]);
