@@ -27,6 +27,7 @@ import { mountServerSecurityGroups } from './server-actions-secgroups.js';
 import { mountSecurityGroupsProxy } from './security-groups-proxy.js';
 import { mountNetworksProxy } from './networks-proxy.js';
 import { mountSimpleTenantUsage } from './simple-tenant-usage.js';
+import { mountServerVolumeAttachments } from './server-volume-attachments.js';
 
 export type { ComputeApiDeps };
 
@@ -60,5 +61,6 @@ export function createComputeApi(deps: ComputeApiDeps): Router {
   mountSecurityGroupsProxy(router, deps);
   mountNetworksProxy(router, deps);
   mountSimpleTenantUsage(router, deps);
+  mountServerVolumeAttachments(router, deps);
   return router;
 }

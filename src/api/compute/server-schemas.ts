@@ -70,6 +70,25 @@ function bdmV2(mv: Microversion) {
   return { type: 'array', items: { type: 'object', properties: props, additionalProperties: false } };
 }
 
+/** Nova's legacy block_device_mapping (v1) entries. */
+const legacyBdm = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      virtual_name: { type: 'string', maxLength: 255 },
+      volume_id: S.uuid,
+      snapshot_id: S.uuid,
+      volume_size: { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 1 },
+      device_name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9._/-]*$' },
+      delete_on_termination: BOOLEAN,
+      no_device: {},
+      connection_info: { type: 'string', maxLength: 16777215 },
+    },
+    additionalProperties: false,
+  },
+};
+
 function networksSchema(mv: Microversion) {
   const item: Record<string, unknown> = {
     fixed_ip: { type: 'string', oneOf: [{ format: 'ipv4' }, { format: 'ipv6' }] },
@@ -99,7 +118,7 @@ export function createSchema(mv: Microversion): object {
     accessIPv4,
     accessIPv6,
     availability_zone: { type: 'string', minLength: 1, maxLength: 255 },
-    block_device_mapping: { type: 'array', items: { type: 'object' } },
+    block_device_mapping: legacyBdm,
     block_device_mapping_v2: bdmV2(mv),
     config_drive: BOOLEAN,
     key_name: { type: 'string', minLength: 1, maxLength: 255 },

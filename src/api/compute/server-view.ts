@@ -13,6 +13,7 @@ import { apiTime } from '../../util/time.js';
 import type { FlavorSnapshot } from '../../objects/flavor.js';
 import { links } from './common.js';
 import { groupsOfInstances } from './server-group-store.js';
+import { volumeBdmsOf, type BdmRow } from './bdm-store.js';
 
 /** Which variant of the view: full show, a detail list item, or the pre-2.75 update/rebuild body. */
 export type ViewMode = 'show' | 'detail' | 'brief';
@@ -46,12 +47,15 @@ interface Related {
   hostStatus: Map<string, string>;
   /** Server groups of each instance (show from 2.71). */
   groups?: Map<string, string[]>;
+  /** Block device mappings with a volume, per instance (os-extended-volumes). */
+  volumes: Map<string, BdmRow[]>;
 }
 
 async function loadRelated(sql: Sql, req: ApiRequest, rows: InstanceRow[], mode: ViewMode): Promise<Related> {
   const uuids = rows.map((r) => r.uuid);
-  const out: Related = { metadata: new Map(), tags: new Map(), faults: new Map(), hostStatus: new Map() };
+  const out: Related = { metadata: new Map(), tags: new Map(), faults: new Map(), hostStatus: new Map(), volumes: new Map() };
   if (uuids.length === 0) return out;
+  if (mode !== 'brief') out.volumes = await volumeBdmsOf(sql, uuids);
   for (const r of rows) {
     out.metadata.set(r.uuid, {});
     out.tags.set(r.uuid, []);
@@ -113,11 +117,9 @@ function imageView(req: ApiRequest, ref: string | null) {
   return { id: ref, links: [{ rel: 'bookmark', href: `${req.baseUrl}/images/${ref}` }] };
 }
 
-function volumesAttached(req: ApiRequest, row: InstanceRow) {
-  const bdms = json<Record<string, unknown>[]>(row.block_devices, []);
-  return bdms
-    .filter((b) => typeof b.volume_id === 'string')
-    .map((b) => (req.mv.atLeast('2.3') ? { id: b.volume_id, delete_on_termination: !!b.delete_on_termination } : { id: b.volume_id }));
+/** os-extended-volumes:volumes_attached: the instance's volumes, delete_on_termination from 2.3. */
+function volumesAttached(req: ApiRequest, bdms: BdmRow[]) {
+  return bdms.map((b) => (req.mv.atLeast('2.3') ? { id: b.volume_id, delete_on_termination: !!b.delete_on_termination } : { id: b.volume_id }));
 }
 
 function renderOne(req: ApiRequest, row: InstanceRow, rel: Related, mode: ViewMode): Record<string, unknown> {
@@ -159,7 +161,7 @@ function renderOne(req: ApiRequest, row: InstanceRow, rel: Related, mode: ViewMo
     s['OS-EXT-STS:task_state'] = row.task_state;
     s['OS-EXT-STS:vm_state'] = row.vm_state;
     s['OS-EXT-STS:power_state'] = row.power_state;
-    s['os-extended-volumes:volumes_attached'] = volumesAttached(req, row);
+    s['os-extended-volumes:volumes_attached'] = volumesAttached(req, rel.volumes.get(row.uuid) ?? []);
     s.security_groups = json<string[]>(row.security_groups, []).map((name) => ({ name }));
     if (admin) {
       s['OS-EXT-SRV-ATTR:host'] = row.host;

@@ -6,7 +6,7 @@
  */
 import { invalid, overQuota, policyForbidden } from '../../errors.js';
 import { startAction } from '../../db/instances.js';
-import type { Sql } from '../../db/sql.js';
+import { json, type Sql } from '../../db/sql.js';
 import { ctxOf, type ApiRequest, type ApiResponse, type RequestContext } from '../../http/types.js';
 import { validate } from '../../http/validate.js';
 import { ConductorRpcApi } from '../../conductor/rpcapi.js';
@@ -25,6 +25,9 @@ import type { ImageView } from '../../image/service.js';
 import { addGroupMembers } from './server-group-store.js';
 import { checkRequestedNetworks, checkSecurityGroups } from './server-networks.js';
 import type { RequestedNetworks } from '../../network/client.js';
+import { planBlockDevices, type BlockDevicePlan } from './server-create-bdms.js';
+import { insertBdm } from './bdm-store.js';
+import { asInvalidVolume } from './server-volume-attachments.js';
 
 type Body = { server: Record<string, any>; 'os:scheduler_hints'?: Record<string, unknown>; 'OS-SCH-HNT:scheduler_hints'?: Record<string, unknown> };
 
@@ -78,15 +81,34 @@ function requestedNetworks(req: ApiRequest, s: Record<string, any>): unknown {
   return n;
 }
 
-/** Block devices: image-backed local disks are kept; volumes are not served yet (400). */
-function blockDevices(s: Record<string, any>): Record<string, unknown>[] {
-  if (s.block_device_mapping?.length) throw invalid('Block device mappings with volumes are not supported yet.');
-  const bdms = (s.block_device_mapping_v2 ?? []) as Record<string, unknown>[];
-  for (const b of bdms) {
-    if (b.source_type === 'volume' || b.source_type === 'snapshot' || b.destination_type === 'volume')
-      throw invalid('Block device mappings with volumes are not supported yet.');
+/**
+ * Creates an attachment (volume reserved) of each volume for the new server; on an error the
+ * ones made are deleted and the error is a 400 naming the volume. Answers volume -> attachment.
+ */
+async function reserveVolumes(deps: ComputeApiDeps, instanceUuid: string, volumeIds: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const volumeId of volumeIds) {
+    try {
+      out.set(volumeId, (await deps.volumes!.createAttachment({ volume_id: volumeId, instance_uuid: instanceUuid })).id);
+    } catch (e) {
+      for (const a of out.values()) await deps.volumes!.deleteAttachment(a).catch(() => undefined);
+      throw asInvalidVolume(e);
+    }
   }
-  return bdms;
+  return out;
+}
+
+/** The boot image metadata of a boot from volume without imageRef (its properties and minimums). */
+function bootVolumeImage(d: BlockDevicePlan): ImageView {
+  const bv = d.bootVolume!;
+  if ('image' in bv) return bv.image;
+  const meta = json<Record<string, unknown>>(bv.volume.volume_image_metadata, {});
+  return { ...meta, id: String(meta.image_id ?? ''), name: (meta.image_name as string | undefined) ?? null, status: 'active' } as ImageView;
+}
+
+/** A boot from volume's root is the volume: only the image's min_ram applies to the flavor. */
+function checkFlavorRamFitsImage(flavor: FlavorSnapshot, image: ImageView): void {
+  if (Number(image.min_ram ?? 0) > flavor.memory_mb) throw invalid("Flavor's memory is too small for requested image.");
 }
 
 /** Scheduler-hint keys the conductor reads as a forced or requested destination. */
@@ -114,18 +136,15 @@ export async function createServer(deps: ComputeApiDeps, req: ApiRequest): Promi
     if (data.length > MAX_USER_DATA_BYTES) throw invalid(`User data too large. User data must be no larger than ${MAX_USER_DATA_BYTES} bytes once base64 encoded.`);
   }
 
-  const bdms = blockDevices(s);
-  let imageRef: string | null = s.imageRef ? String(s.imageRef) : null;
-  if (!imageRef) {
-    const bootImage = bdms.find((b) => b.source_type === 'image' && (b.boot_index === 0 || b.boot_index === '0'));
-    if (bootImage) imageRef = String(bootImage.uuid ?? bootImage.image_id);
-  }
-  if (!imageRef) throw invalid('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
   const networks = requestedNetworks(req, s);
-
   const flavor = await flavorForBoot(deps.sql, ctx, s.flavorRef);
-  const image = await imageForBoot(deps, ctx, imageRef);
-  checkFlavorFitsImage(flavor, image);
+  const devices = await planBlockDevices(deps, ctx, s, maxCount);
+  // A boot from volume without imageRef records image '' (as Nova shows it) and checks the
+  // flavor against the boot image's metadata (the image's, or the volume's image properties).
+  const imageRef = devices.bootImageId ?? '';
+  const image = devices.bootImageId ? await imageForBoot(deps, ctx, devices.bootImageId) : bootVolumeImage(devices);
+  if (devices.bootVolume) checkFlavorRamFitsImage(flavor, image);
+  else checkFlavorFitsImage(flavor, image);
   const keyData = s.key_name !== undefined ? await keyPairData(deps.sql, ctx.userId, s.key_name) : null;
   const where = await placement(deps, ctx, s);
   const metadata = (s.metadata ?? {}) as Record<string, string>;
@@ -143,15 +162,21 @@ export async function createServer(deps: ComputeApiDeps, req: ApiRequest): Promi
   if (where.node) schedulerHints.force_nodes = [where.node];
   if (where.requested) schedulerHints.requested_destination = where.requested;
 
+  // Existing volumes (only with a single server) are reserved for it first; should recording the
+  // server fail, the reservations are released again.
+  const firstId = uuid();
+  const reserved = await reserveVolumes(deps, firstId, devices.reserve);
   const uuids = await deps.sql.tx(async (tx) => {
     const count = await maxAllowedCount(tx, projectId, { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb }, minCount, maxCount);
     const out: string[] = [];
     for (let i = 0; i < count; i++) {
-      const id = uuid();
+      const id = i === 0 ? firstId : uuid();
       await insertInstance(tx, {
-        id, index: i, count, ctx, projectId, s, flavor, image, imageRef: imageRef!, keyData, az: where.az,
-        sgNames, networks, bdms, reservationId, schedulerHints,
+        id, index: i, count, ctx, projectId, s, flavor, image, imageRef, keyData, az: where.az,
+        sgNames, networks, bdms: devices.local, reservationId, schedulerHints,
       });
+      for (const b of devices.volumes)
+        await insertBdm(tx, { ...b, instance_uuid: id, attachment_id: b.volume_id ? (reserved.get(b.volume_id) ?? null) : null });
       for (const [k, v] of Object.entries(metadata))
         await tx.run('INSERT INTO instance_metadata (instance_uuid, key, value) VALUES (?, ?, ?)', [id, k, v]);
       for (const t of tags) await tx.run('INSERT INTO instance_tags (instance_uuid, tag) VALUES (?, ?)', [id, t]);
@@ -161,6 +186,9 @@ export async function createServer(deps: ComputeApiDeps, req: ApiRequest): Promi
     // Server groups: the `group` hint makes the new servers members (400 unknown group, 403 over quota).
     if (typeof hints.group === 'string') await addGroupMembers(tx, hints.group, out, ctx);
     return out;
+  }).catch(async (e) => {
+    for (const attachmentId of reserved.values()) await deps.volumes?.deleteAttachment(attachmentId).catch(() => undefined);
+    throw e;
   });
 
   await new ConductorRpcApi(deps.bus).buildInstances({ instance_uuids: uuids, request_id: req.requestId });

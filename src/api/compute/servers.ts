@@ -18,6 +18,7 @@ import { patchOfServerFields, updateSchema } from './server-schemas.js';
 import { checkNotLocked, loadServer, payloadOf } from './server-access.js';
 import { isServiceUp, listServiceRows, serviceDownTime } from './service-state.js';
 import { logger } from '../../util/log.js';
+import { releaseServerVolumes } from './server-delete-volumes.js';
 
 const log = logger('compute-api');
 
@@ -111,6 +112,8 @@ async function deleteInDb(deps: ComputeApiDeps, req: ApiRequest, row: InstanceRo
     await tx.run('UPDATE instance_actions SET finish_time = ? WHERE instance_uuid = ? AND request_id = ?', [now, row.uuid, req.requestId]);
     return true;
   });
+  // Its volumes are released (or deleted, delete_on_termination) and its mappings go.
+  if (deleted) await releaseServerVolumes(deps.sql, deps.volumes, row.uuid).catch((e) => log.warn(`releasing the volumes of ${row.uuid} failed`, e));
   // Its ports go too (the host's agent drops their taps and rules when it next syncs).
   if (deleted) await deps.network?.client.deallocateForInstance({ instance_uuid: row.uuid }).catch((e) => log.warn(`releasing the ports of ${row.uuid} failed`, e));
   return deleted;
