@@ -19,6 +19,8 @@ import { nowIso } from '../util/time.js';
 import type { Logger } from '../util/log.js';
 import type { ComputeRpcApi, Selection } from './rpcapi.js';
 import { InstanceLocks } from './instance-locks.js';
+import type { VolumeClient } from '../volume/client.js';
+import { BuildAbort, InstanceVolumes, type AttachVolumeArgs, type DetachVolumeArgs } from './volumes.js';
 import { PowerState, TaskState, VmState } from './vm-states.js';
 
 type Updates = Parameters<ConductorRpcApi['instanceUpdate']>[0]['updates'];
@@ -33,6 +35,8 @@ export class ComputeManager {
 
   readonly net: InstanceNetworking;
 
+  readonly vols: InstanceVolumes;
+
   constructor(
     readonly host: string,
     readonly driver: ComputeDriver,
@@ -41,8 +45,10 @@ export class ComputeManager {
     private readonly images: ImageClient,
     private readonly log: Logger,
     network?: { client: NetworkClient; dataplane: HostDataplane | null },
+    volumes?: VolumeClient,
   ) {
     this.net = new InstanceNetworking(host, conductor, network?.client ?? null, network?.dataplane ?? null);
+    this.vols = new InstanceVolumes({ host, driver, conductor, volumes, locks: this.locks, log });
   }
 
   private async powerOf(uuid: string): Promise<number> {
@@ -108,28 +114,31 @@ export class ComputeManager {
       // mark only moves 'scheduling' to 'spawning', so arriving late it changes nothing; the
       // final write accepts either, so the two may land in any order.
       const started = this.conductor.actionEventStart({ uuid, request_id: a.request_id, event, host: this.host }).catch(() => undefined);
-      const marking = this.update(uuid, { task_state: TaskState.SPAWNING }, [TaskState.SCHEDULING]).then(
+      // With volumes: block_device_mapping first (prepareBuild moves it on to spawning).
+      const marking = this.update(uuid, { task_state: a.instance.has_volumes ? TaskState.BLOCK_DEVICE_MAPPING : TaskState.SPAWNING }, [TaskState.SCHEDULING]).then(
         () => true,
         () => false,
       );
       try {
         const inst = { ...a.instance, task_state: TaskState.SPAWNING, host: this.host, node: a.node };
         const withPorts = await this.net.setUp(inst, inst.requested_networks ?? 'none', inst.security_groups ?? []);
-        await this.driver.spawn(withPorts);
+        await this.driver.spawn(inst.has_volumes ? await this.vols.prepareBuild(withPorts, marking) : withPorts);
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
         this.log.warn(`build of ${uuid} failed on ${this.host}: ${reason}`);
         await this.driver.destroy(uuid).catch((e2) => this.log.warn(`cleanup of ${uuid} failed`, e2));
         // Ports are released (a reschedule allocates them again on the next host).
         await this.net.tearDown(a.instance).catch((e2) => this.log.warn(`releasing the ports of ${uuid} failed`, e2));
+        await this.vols.abandonBuild(a.instance).catch((e2) => this.log.warn(`disconnecting the volumes of ${uuid} failed`, e2));
         // The mark must have landed before the conductor hands the instance to another host.
         await Promise.all([marking, started]);
         await this.conductor.actionEventFinish({ uuid, request_id: a.request_id, event, result: 'Error', details: reason }).catch(() => undefined);
-        await this.conductor.buildFailed({ uuid, request_id: a.request_id, host: this.host, reason, alternates: a.alternates });
+        await this.conductor.buildFailed({ uuid, request_id: a.request_id, host: this.host, reason, alternates: e instanceof BuildAbort ? [] : a.alternates });
         return;
       }
       const activating = this.update(uuid, { vm_state: VmState.ACTIVE, task_state: null, power_state: PowerState.RUNNING, launched_at: nowIso() }, [
         TaskState.SCHEDULING,
+        TaskState.BLOCK_DEVICE_MAPPING,
         TaskState.SPAWNING,
       ]);
       await started;
@@ -157,6 +166,7 @@ export class ComputeManager {
       async () => {
         await this.driver.destroy(a.instance.uuid);
         await this.net.tearDown(a.instance);
+        await this.vols.release(a.instance);
         await this.conductor.instanceDestroyed({ uuid: a.instance.uuid, request_id: a.request_id, host: this.host });
       },
       async () => ({ vm_state: VmState.ERROR, task_state: null, power_state: await this.powerOf(a.instance.uuid) }),
@@ -377,6 +387,14 @@ export class ComputeManager {
         throw e;
       }
     });
+  }
+
+  /** attach_volume / detach_volume (compute RPC 1.3): see volumes.ts. */
+  attachVolume(a: AttachVolumeArgs): Promise<void> {
+    return this.vols.attach(a);
+  }
+  detachVolume(a: DetachVolumeArgs): Promise<void> {
+    return this.vols.detach(a);
   }
 
   getConsoleOutput(a: { instance: InstancePayload; length?: number }): Promise<string> {

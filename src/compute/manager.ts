@@ -18,6 +18,7 @@ import type { VolumeClient } from '../volume/client.js';
 import type { NetworkClient } from '../network/client.js';
 import { syncPowerStates } from './power-sync.js';
 import { recoverInterrupted } from './recover.js';
+import { recoverVolumes } from './volume-recovery.js';
 import { withInventory } from './inventory.js';
 import { ComputeRpcApi, computeTopic } from './rpcapi.js';
 
@@ -61,11 +62,12 @@ export async function startCompute(deps: {
   const { bus, host, driver, config } = deps;
   const log = logger(`compute.${host}`);
   const conductor = new ConductorRpcApi(bus);
-  const m = new ComputeManager(host, driver, conductor, new ComputeRpcApi(bus), deps.images, log, deps.network);
+  const m = new ComputeManager(host, driver, conductor, new ComputeRpcApi(bus), deps.images, log, deps.network, deps.volumes);
   await driver.init(host);
   const report = async () => conductor.computeNodeUpdate({ host, resources: withInventory(await driver.availableResources(), config) });
   await report();
-  await recoverInterrupted({ host, driver, conductor, log });
+  await recoverInterrupted({ host, driver, conductor, log, volumes: m.vols });
+  if (deps.volumes) await recoverVolumes({ host, driver, conductor, volumes: deps.volumes, log, instances: await conductor.instancesOnHost({ host }) });
   const reported = new Set<string>();
   const sync = () => syncPowerStates({ host, driver, conductor, locks: m.locks, log, reported });
 
@@ -89,6 +91,8 @@ export async function startCompute(deps: {
     get_console_output: (a) => m.getConsoleOutput(a),
     attach_interface: (a) => m.attachInterface(a),
     detach_interface: (a) => m.detachInterface(a),
+    attach_volume: (a) => m.attachVolume(a),
+    detach_volume: (a) => m.detachVolume(a),
   };
   const stopServe = await bus.serve(computeTopic(host), (method, args) => {
     const h = handlers[method];

@@ -5,8 +5,8 @@
  * serves requests.
  *
  * - building (any task): ERROR with a fault saying the build was interrupted (the user deletes
- *   or rebuilds it);
- * - deleting: the delete is finished (guest destroyed, instance soft-deleted);
+ *   or rebuilds it); its volumes are disconnected (kept, as their BDMs);
+ * - deleting: the delete is finished (guest destroyed, volumes released, instance soft-deleted);
  * - anything else (an interrupted resize step included): task_state cleared; the power-state
  *   sync then fixes vm_state/power_state. An interrupted resize keeps its migration row and
  *   claims (not cleaned up yet).
@@ -15,8 +15,9 @@ import type { ConductorRpcApi } from '../conductor/rpcapi.js';
 import type { ComputeDriver } from '../virt/driver.js';
 import type { Logger } from '../util/log.js';
 import { TaskState, VmState } from './vm-states.js';
+import type { InstanceVolumes } from './volumes.js';
 
-export async function recoverInterrupted(d: { host: string; driver: ComputeDriver; conductor: ConductorRpcApi; log: Logger }): Promise<number> {
+export async function recoverInterrupted(d: { host: string; driver: ComputeDriver; conductor: ConductorRpcApi; log: Logger; volumes?: InstanceVolumes }): Promise<number> {
   const instances = await d.conductor.instancesOnHost({ host: d.host });
   let n = 0;
   for (const inst of instances) {
@@ -25,9 +26,11 @@ export async function recoverInterrupted(d: { host: string; driver: ComputeDrive
     try {
       if (inst.task_state === TaskState.DELETING) {
         await d.driver.destroy(inst.uuid);
+        await d.volumes?.release(inst);
         await d.conductor.instanceDestroyed({ uuid: inst.uuid, request_id: `req-recover-${inst.uuid}`, host: d.host });
       } else if (inst.vm_state === VmState.BUILDING) {
         await d.driver.destroy(inst.uuid);
+        await d.volumes?.abandonBuild(inst);
         await d.conductor.instanceFaultCreate({
           uuid: inst.uuid,
           code: 500,

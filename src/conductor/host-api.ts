@@ -8,6 +8,7 @@ import { invalid } from '../errors.js';
 import type { InstancePayload } from '../virt/driver.js';
 import type { ConductorContext } from './context.js';
 import { instancePayload, instancePayloads } from './payload.js';
+import { softDeleteBdms } from './bdms.js';
 
 /** Columns a compute host may write, with their kind. JSON columns accept objects (stringified here). */
 const WRITABLE: Record<string, 'string' | 'number' | 'json'> = {
@@ -70,11 +71,13 @@ export async function instanceFaultCreate(sql: Sql, a: { uuid: string; code: num
 
 /**
  * The guest is gone from its host: soft-delete the instance (deleted = id, vm_state deleted,
- * deleted_at/terminated_at now), free its allocations and those of any unfinished migration.
+ * deleted_at/terminated_at now), free its allocations and those of any unfinished migration,
+ * soft-delete its block device mappings (the host released their volumes before).
  * Idempotent: an already deleted instance is left as it is.
  */
 export async function instanceDestroyed(ctx: ConductorContext, a: { uuid: string }): Promise<void> {
   const freed = await softDeleteInstance(ctx.sql, a.uuid);
+  await softDeleteBdms(ctx.sql, a.uuid);
   if (freed) ctx.hostStateChanged(freed);
 }
 

@@ -38,6 +38,7 @@ import { conductorContext, type ConductorContext } from './context.js';
 import { buildFailed, buildInstances, buildSucceeded, endsBuild } from './build.js';
 import { migrationGet, resizeConfirmed, resizeFinished, resizeInstance, resizeReverted } from './resize.js';
 import * as hostApi from './host-api.js';
+import { bdmDestroy, bdmsOf, bdmUpdate } from './bdms.js';
 import { upsertComputeNode } from './compute-nodes.js';
 import { keepServiceAlive, serviceHeartbeat } from './service-records.js';
 
@@ -87,6 +88,9 @@ const METHODS: Record<string, Method> = {
   instances_on_host: (c, a) => hostApi.instancesOnHost(c.sql, str(a, 'host')),
   deleted_instances: (c, a) => hostApi.deletedInstances(c.sql, list(a, 'uuids').map(String)),
   migration_get: (c, a) => migrationGet(c, str(a, 'uuid')),
+  bdms_of: (c, a) => bdmsOf(c.sql, str(a, 'instance_uuid')),
+  bdm_update: (c, a) => bdmUpdate(c.sql, str(a, 'bdm_uuid'), a.updates),
+  bdm_destroy: (c, a) => bdmDestroy(c.sql, str(a, 'bdm_uuid')),
   resize_finished: (c, a) => resizeFinished(c, { instance_uuid: str(a, 'instance_uuid'), migration_uuid: str(a, 'migration_uuid'), power_state: num(a, 'power_state') }),
   resize_confirmed: (c, a) => resizeConfirmed(c, { instance_uuid: str(a, 'instance_uuid'), migration_uuid: str(a, 'migration_uuid'), power_state: num(a, 'power_state') }),
   resize_reverted: (c, a) => resizeReverted(c, { instance_uuid: str(a, 'instance_uuid'), migration_uuid: str(a, 'migration_uuid'), power_state: num(a, 'power_state') }),

@@ -13,6 +13,7 @@ import { inList, json } from '../db/sql.js';
 import type { InstanceRow } from '../db/instances.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
 import type { ImageMeta, InstancePayload } from '../virt/driver.js';
+import { volumeBdmsOf, volumeDevices, type BdmRow } from './bdms.js';
 
 export const IMAGE_META_KEY = 'image_meta';
 
@@ -27,8 +28,13 @@ export function imageMetaOf(row: Pick<InstanceRow, 'system_metadata'>): ImageMet
 
 const truthy = (s: string | null) => !!s && ['true', '1', 'yes', 'on'].includes(s.toLowerCase());
 
-/** Builds the payload from a row and its metadata (no DB access beyond what is passed). */
-export function payloadOf(row: InstanceRow, metadata: Record<string, string>, opts: { image?: ImageMeta | null } = {}): InstancePayload {
+/**
+ * Builds the payload from a row and its metadata (no DB access beyond what is passed). `bdms`
+ * (the instance's live volume BDMs) gives `volumes` (the connected ones, for the driver) and
+ * `has_volumes` (any at all: the host reads them through the conductor when it needs them).
+ */
+export function payloadOf(row: InstanceRow, metadata: Record<string, string>, opts: { image?: ImageMeta | null; bdms?: BdmRow[] } = {}): InstancePayload {
+  const bdms = opts.bdms ?? [];
   return {
     uuid: row.uuid,
     display_name: row.display_name,
@@ -60,13 +66,15 @@ export function payloadOf(row: InstanceRow, metadata: Record<string, string>, op
     created_at: row.created_at,
     launched_at: row.launched_at,
     old_flavor: json<FlavorSnapshot | null>(row.old_flavor, null),
+    ...(bdms.length ? { has_volumes: true, volumes: volumeDevices(bdms) } : {}),
   };
 }
 
 /** The payload of one instance row (reads its instance_metadata). */
 export async function instancePayload(sql: Sql, row: InstanceRow, opts: { image?: ImageMeta | null } = {}): Promise<InstancePayload> {
   const md = await sql.all<{ key: string; value: string }>('SELECT key, value FROM instance_metadata WHERE instance_uuid = ?', [row.uuid]);
-  return payloadOf(row, Object.fromEntries(md.map((m) => [m.key, m.value])), opts);
+  const bdms = (await volumeBdmsOf(sql, [row.uuid])).get(row.uuid);
+  return payloadOf(row, Object.fromEntries(md.map((m) => [m.key, m.value])), { ...opts, bdms });
 }
 
 /** Payloads of many rows with one metadata query per 500 rows. */
@@ -84,5 +92,6 @@ export async function instancePayloads(sql: Sql, rows: InstanceRow[]): Promise<I
       o[m.key] = m.value;
     }
   }
-  return rows.map((r) => payloadOf(r, md.get(r.uuid) ?? {}));
+  const bdms = await volumeBdmsOf(sql, rows.map((r) => r.uuid));
+  return rows.map((r) => payloadOf(r, md.get(r.uuid) ?? {}, { bdms: bdms.get(r.uuid) }));
 }

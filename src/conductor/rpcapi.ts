@@ -10,13 +10,16 @@
  *         resize, confirm and revert; see src/conductor/resize.ts), migration_get
  *   1.2 - deleted_instances (a host asks which of its unknown guests belong to deleted
  *         instances, to reap them)
+ *   1.3 - bdms_of, bdm_update, bdm_destroy (block device mappings of volumes; see
+ *         src/conductor/bdms.ts); instance_destroyed also soft-deletes the instance's BDMs
  */
 import type { Bus } from '../bus/bus.js';
 import type { InstancePatch } from '../db/instances.js';
 import type { HostResources, InstancePayload } from '../virt/driver.js';
 import type { Selection } from '../compute/rpcapi.js';
+import type { BdmPatch, BdmRow } from './bdms.js';
 
-export const CONDUCTOR_RPC_VERSION = '1.2';
+export const CONDUCTOR_RPC_VERSION = '1.3';
 export const CONDUCTOR_TOPIC = 'conductor';
 
 export interface MigrationInfo {
@@ -106,6 +109,18 @@ export class ConductorRpcApi {
   /** Source and destination of a migration (compute hosts cannot read the DB). */
   migrationGet(args: { uuid: string }) {
     return this.call<MigrationInfo>('migration_get', args);
+  }
+  /** Live block device mappings of an instance, boot disk first. */
+  bdmsOf(args: { instance_uuid: string }) {
+    return this.call<BdmRow[]>('bdms_of', args);
+  }
+  /** Records what the host did with a BDM (volume created, attachment, connection_info); false when the BDM is gone. */
+  bdmUpdate(args: { bdm_uuid: string; updates: BdmPatch }) {
+    return this.call<boolean>('bdm_update', args);
+  }
+  /** Soft-deletes a BDM (volume detached or attach undone). Idempotent. */
+  bdmDestroy(args: { bdm_uuid: string }) {
+    return this.call<void>('bdm_destroy', args);
   }
   /** Resize reverted on the host: old flavor and allocation restored. */
   resizeReverted(args: { instance_uuid: string; migration_uuid: string; power_state: number }) {

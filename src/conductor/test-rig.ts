@@ -19,6 +19,8 @@ import { startAction, getInstance, type InstanceRow } from '../db/instances.js';
 import type { ImageClient } from '../image/client.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
 import { nowIso } from '../util/time.js';
+import { MemoryVolumeClient } from '../volume/testing.js';
+import type { BdmRow } from './bdms.js';
 
 export const uploads: { id: string; path: string }[] = [];
 export const abandoned: string[] = [];
@@ -36,8 +38,10 @@ export interface Rig {
   conductor: ConductorRpcApi;
   compute: ComputeRpcApi;
   hosts: Map<string, { svc: ComputeService; driver: FakeDriver }>;
-  /** Records an instance as the API does and asks the conductor to build it. */
-  boot(f?: FlavorSnapshot, o?: { hints?: Record<string, unknown> }): Promise<string>;
+  /** The block storage service the compute hosts use (in memory). */
+  volumes: MemoryVolumeClient;
+  /** Records an instance as the API does (with its volume BDMs) and asks the conductor to build it. */
+  boot(f?: FlavorSnapshot, o?: { hints?: Record<string, unknown>; bdms?: Partial<BdmRow>[] }): Promise<string>;
   waitState(uuid: string, ok: (r: InstanceRow) => boolean, what: string): Promise<InstanceRow>;
   /** Stops the compute service of host and starts a new one on the same driver (a restart). */
   restartHost(host: string, compute?: Partial<Config['compute']>): Promise<ComputeService>;
@@ -55,9 +59,10 @@ export async function rig(hostMem: Record<string, number>, over: { failingHosts?
   stops.push((await startScheduler({ sql, bus, config: config.scheduler })).stop);
   stops.push((await startConductor({ sql, bus, images, config })).stop);
   const hosts = new Map<string, { svc: ComputeService; driver: FakeDriver }>();
+  const volumes = new MemoryVolumeClient();
   for (const [host, memoryMb] of Object.entries(hostMem)) {
     const driver = new FakeDriver({ ...config.fake, ...over.fake, failingHosts: over.failingHosts ?? [], memoryMb, host });
-    const svc = await startCompute({ bus, host, driver, images, config: config.compute });
+    const svc = await startCompute({ bus, host, driver, images, config: config.compute, volumes });
     hosts.set(host, { svc, driver });
     stops.push(svc.stop);
   }
@@ -67,6 +72,7 @@ export async function rig(hostMem: Record<string, number>, over: { failingHosts?
     conductor,
     compute: new ComputeRpcApi(bus),
     hosts,
+    volumes,
     async boot(f = flavor(512), o = {}) {
       const uuid = randomUUID();
       const now = nowIso();
@@ -75,6 +81,13 @@ export async function rig(hostMem: Record<string, number>, over: { failingHosts?
            memory_mb, vcpus, root_gb, reservation_id, scheduler_hints, created_at, updated_at) VALUES (?, 'p1', 'u1', ?, ?, ?, 'img-1', 'building', 'scheduling', ?, ?, ?, 'r-1', ?, ?, ?)`,
         [uuid, `vm-${uuid.slice(0, 4)}`, f.id, JSON.stringify(f), f.memory_mb, f.vcpus, f.root_gb, JSON.stringify(o.hints ?? {}), now, now],
       );
+      for (const b of o.bdms ?? [])
+        await sql.run(
+          `INSERT INTO block_device_mappings (uuid, instance_uuid, source_type, destination_type, boot_index, device_name, volume_id, attachment_id, image_id,
+             volume_size, delete_on_termination, created_at) VALUES (?, ?, ?, 'volume', ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [b.uuid ?? randomUUID(), uuid, b.source_type ?? 'volume', b.boot_index ?? null, b.device_name ?? null, b.volume_id ?? null, b.attachment_id ?? null,
+            b.image_id ?? null, b.volume_size ?? null, b.delete_on_termination ?? 0, now],
+        );
       await startAction(sql, { uuid, action: 'create', requestId: `req-${uuid}`, userId: 'u1', projectId: 'p1' });
       await conductor.buildInstances({ instance_uuids: [uuid], request_id: `req-${uuid}` });
       return uuid;
@@ -92,7 +105,7 @@ export async function rig(hostMem: Record<string, number>, over: { failingHosts?
     async restartHost(host, compute = {}) {
       const h = hosts.get(host)!;
       await h.svc.stop();
-      const svc = await startCompute({ bus, host, driver: h.driver, images, config: { ...config.compute, ...compute } });
+      const svc = await startCompute({ bus, host, driver: h.driver, images, config: { ...config.compute, ...compute }, volumes });
       h.svc = svc;
       stops.push(svc.stop);
       return svc;
