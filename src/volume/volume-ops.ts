@@ -1,165 +1,277 @@
 /**
- * What the volume manager does for each cast: runs the store operation and moves the row's
- * status. Every operation acts only from the status the API left the row in (creating,
- * deleting, extending; snapshot creating, deleting) and ignores a row in any other status, so
- * a repeated or late cast is harmless. Failures end in the error status of the operation with
- * `error` in words (and the log); they never throw back to the bus.
+ * The volume operations shared by the REST API and the VolumeClient: create (empty, from an
+ * image, a snapshot or another volume), delete (optionally with its snapshots), extend, and
+ * snapshots. Each checks the status rule and quota and writes the row(s) in one transaction
+ * before it casts to the volume host, so nothing is half-created; the volume manager then moves
+ * the status on (creating -> available | error, ...).
  */
+import type { Bus } from '../bus/bus.js';
 import type { Sql } from '../db/sql.js';
+import { json } from '../db/sql.js';
+import { invalid, isNovaError } from '../errors.js';
 import type { ImageClient } from '../image/client.js';
+import { uuid } from '../util/ids.js';
 import { nowIso } from '../util/time.js';
-import type { Logger } from '../util/log.js';
+import type { CreateVolumeRequest } from './client.js';
+import { checkVolumeQuota } from './quotas.js';
+import { defaultVolumeType, findVolumeType, getSnapshot, getVolume, type SnapshotRow } from './repo.js';
+import { VolumeRpcApi } from './rpcapi.js';
 import type { VolumeRow } from './types.js';
-import { VolumeStore, type VolumeFormat } from './store.js';
+import { NO_VOLUME_HOST, pickVolumeHost } from './volume-host.js';
 
-export interface SnapshotRow {
-  id: string;
-  volume_id: string;
-  size: number;
-  status: string;
-  path: string | null;
-  deleted: number;
+export interface VolumeOpsDeps {
+  sql: Sql;
+  bus: Bus;
+  images: ImageClient;
+  defaultAvailabilityZone: string;
 }
 
-export const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const GiB = 1024 ** 3;
+export const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
 
-/** The image fields Cinder copies into volume_image_metadata besides the image's properties. */
-const IMAGE_FIELDS = ['disk_format', 'container_format', 'min_ram', 'min_disk', 'size', 'checksum'] as const;
+/** Cinder's message for a delete refused by the status rule. */
+function cannotDelete(status: string, reason?: string): Error {
+  return invalid(
+    `Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots or be disassociated from snapshots after volume transfer${reason ? ` (${reason})` : ''}, but current status is: ${status}.`,
+  );
+}
 
-export class VolumeOps {
-  constructor(
-    private readonly sql: Sql,
-    readonly store: VolumeStore,
-    private readonly host: string,
-    private readonly images: ImageClient,
-    private readonly format: VolumeFormat,
-    private readonly log: Logger,
-  ) {}
+/** Properties an image gives a volume made from it (Cinder's volume_image_metadata). */
+function imageMetadata(img: Awaited<ReturnType<ImageClient['get']>>): Record<string, string> {
+  const out: Record<string, string> = { image_id: img.id };
+  if (img.name !== null) out.image_name = img.name;
+  if (img.disk_format) out.disk_format = img.disk_format;
+  if (img.container_format) out.container_format = img.container_format;
+  if (img.size !== null) out.size = String(img.size);
+  out.min_disk = String(img.min_disk);
+  out.min_ram = String(img.min_ram);
+  for (const [k, v] of Object.entries(img.properties ?? {})) if (v !== null && v !== undefined) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  return out;
+}
 
-  volume(id: string): Promise<VolumeRow | undefined> {
-    return this.sql.get<VolumeRow>('SELECT * FROM volumes WHERE id = ? AND deleted = 0', [id]);
+/** Casts work to the volume host, or moves the row to error in words when none is up. */
+async function dispatch(deps: VolumeOpsDeps, volumeId: string, send: (rpc: VolumeRpcApi, host: string) => Promise<void>, host: string | null): Promise<void> {
+  const now = nowIso();
+  if (!host) {
+    await deps.sql.run("UPDATE volumes SET status = 'error', error = ?, updated_at = ? WHERE id = ?", [NO_VOLUME_HOST, now, volumeId]);
+    return;
   }
-
-  snapshot(id: string): Promise<SnapshotRow | undefined> {
-    return this.sql.get<SnapshotRow>('SELECT * FROM volume_snapshots WHERE id = ? AND deleted = 0', [id]);
+  try {
+    await send(new VolumeRpcApi(deps.bus), host);
+  } catch (e) {
+    const why = isNovaError(e) ? e.message : String(e);
+    await deps.sql.run("UPDATE volumes SET status = 'error', error = ?, updated_at = ? WHERE id = ?", [
+      `The volume service on ${host} could not be reached: ${why}`, now, volumeId,
+    ]);
   }
+}
 
-  /** creating -> available (file made, path/format/host set) | error. */
-  async createVolume(volumeId: string): Promise<void> {
-    const v = await this.volume(volumeId);
-    if (!v || v.status !== 'creating') return this.skip('create_volume', volumeId, v?.status);
-    const format = this.format;
-    try {
-      let path: string;
-      let extra: { bootable: number; volume_image_metadata: string } = { bootable: v.bootable, volume_image_metadata: v.volume_image_metadata };
-      if (v.image_id) {
-        const image = await this.images.get(v.image_id);
-        const src = await this.images.dataPath(v.image_id);
-        path = await this.store.createFromImage(v.id, v.size, format, { id: image.id, path: src, disk_format: image.disk_format });
-        extra = { bootable: 1, volume_image_metadata: JSON.stringify(await this.imageMetadata(v.image_id)) };
-      } else if (v.snapshot_id) {
-        const s = await this.snapshot(v.snapshot_id);
-        if (!s || s.status !== 'available' || !s.path) throw new Error(`Snapshot ${v.snapshot_id} is not available.`);
-        path = await this.store.createFromFile(v.id, v.size, format, { path: s.path, format: 'qcow2' });
-        const origin = await this.sql.get<VolumeRow>('SELECT * FROM volumes WHERE id = ?', [s.volume_id]);
-        if (origin) extra = { bootable: origin.bootable, volume_image_metadata: origin.volume_image_metadata };
-      } else if (v.source_volid) {
-        const src = await this.volume(v.source_volid);
-        if (!src || !src.path) throw new Error(`Source volume ${v.source_volid} has no data to copy.`);
-        path = await this.store.createFromFile(v.id, v.size, format, { path: src.path, format: src.format });
-        extra = { bootable: src.bootable, volume_image_metadata: src.volume_image_metadata };
-      } else {
-        path = await this.store.createEmpty(v.id, v.size, format);
-      }
-      const r = await this.sql.run(
-        `UPDATE volumes SET status = 'available', path = ?, format = ?, host = ?, bootable = ?, volume_image_metadata = ?, error = NULL, updated_at = ?
-         WHERE id = ? AND status = 'creating' AND deleted = 0`,
-        [path, format, this.host, extra.bootable, extra.volume_image_metadata, nowIso(), v.id],
+/**
+ * Creates a volume row (status creating) and asks the volume host to fill it. The size defaults
+ * to the source's (snapshot, volume, or the image rounded up to GiB) and may not be smaller.
+ * Answers the row as written; when no volume host is up the row is already in error. Sources
+ * of other projects are invisible unless `admin`.
+ */
+export async function createVolume(deps: VolumeOpsDeps, req: CreateVolumeRequest & { admin?: boolean }): Promise<VolumeRow> {
+  const { sql } = deps;
+  const sources = [req.image_id, req.source_volid, req.snapshot_id].filter((s) => s !== null && s !== undefined);
+  if (sources.length > 1) throw invalid('Invalid input received: only one of imageRef, source_volid and snapshot_id may be given.');
+  let size = req.size > 0 ? req.size : null;
+  let bootable = 0;
+  let imageMeta: Record<string, string> = {};
+  let snapshot: SnapshotRow | undefined;
+  let source: VolumeRow | undefined;
+  if (req.snapshot_id) {
+    snapshot = await getSnapshot(sql, req.snapshot_id).catch(() => {
+      throw invalid(`Invalid input received: snapshot ${req.snapshot_id} could not be found.`);
+    });
+    if (snapshot.project_id !== req.project_id && !req.admin) throw invalid(`Invalid input received: snapshot ${req.snapshot_id} could not be found.`);
+    if (snapshot.status !== 'available')
+      throw invalid(`Invalid snapshot: Originating snapshot status must be one of 'available' values, but it is ${snapshot.status}.`);
+    if (size === null) size = snapshot.size;
+    else if (size < snapshot.size)
+      throw invalid(`Invalid input received: Volume size '${size}'GB cannot be smaller than the snapshot size ${snapshot.size}GB. They must be >= original snapshot size.`);
+    source = await getVolume(sql, snapshot.volume_id).catch(() => undefined);
+    bootable = source?.bootable ?? 0;
+    imageMeta = json(source?.volume_image_metadata, {});
+  }
+  if (req.source_volid) {
+    source = await getVolume(sql, req.source_volid).catch(() => {
+      throw invalid(`Invalid input received: source volume ${req.source_volid} could not be found.`);
+    });
+    if (source.project_id !== req.project_id && !req.admin) throw invalid(`Invalid input received: source volume ${req.source_volid} could not be found.`);
+    if (!['available', 'in-use'].includes(source.status))
+      throw invalid(`Invalid volume: Source volume status must be available or in-use, but current status is: ${source.status}.`);
+    if (size === null) size = source.size;
+    else if (size < source.size)
+      throw invalid(`Invalid input received: Volume size '${size}'GB cannot be smaller than original volume size ${source.size}GB. They must be >= original volume size.`);
+    bootable = source.bootable;
+    imageMeta = json(source.volume_image_metadata, {});
+  }
+  if (req.image_id) {
+    const img = await deps.images.get(req.image_id).catch(() => {
+      throw invalid(`Invalid image identifier or unable to access requested image: ${req.image_id}.`);
+    });
+    const imageGb = Math.max(Math.ceil((img.size ?? 0) / GiB), img.min_disk ?? 0, 1);
+    if (size === null) size = imageGb;
+    else if (img.size !== null && size * GiB < img.size)
+      throw invalid(`Invalid input received: Size of specified image ${imageGb}GB is larger than volume size ${size}GB.`);
+    else if (size < (img.min_disk ?? 0))
+      throw invalid(`Invalid input received: Volume size ${size}GB cannot be smaller than the image minDisk size ${img.min_disk}GB.`);
+    bootable = 1;
+    imageMeta = imageMetadata(img);
+  }
+  if (size === null) throw invalid("Invalid input received: Volume size '0' must be an integer and greater than 0.");
+  const az = req.availability_zone ?? deps.defaultAvailabilityZone;
+  if (az !== deps.defaultAvailabilityZone) throw invalid(`Invalid input received: Availability zone '${az}' is invalid.`);
+  const type = req.volume_type ? await findVolumeType(sql, req.volume_type) : await defaultVolumeType(sql);
+  if (req.volume_type && type === null) throw invalid(`Volume type ${req.volume_type} could not be found.`);
+  const typeMultiattach = /^<is>\s*true$/i.test(json<Record<string, string>>(type?.extra_specs, {}).multiattach ?? '');
+  const now = nowIso();
+  const row: VolumeRow = {
+    id: uuid(), project_id: req.project_id, user_id: req.user_id, name: req.name ?? null, description: req.description ?? null, size,
+    status: 'creating', attach_status: 'detached', volume_type_id: type?.id ?? null, availability_zone: az, bootable,
+    multiattach: req.multiattach || typeMultiattach ? 1 : 0, source_volid: req.source_volid ?? null, snapshot_id: req.snapshot_id ?? null,
+    image_id: req.image_id ?? null, volume_image_metadata: JSON.stringify(imageMeta), metadata: JSON.stringify(req.metadata ?? {}),
+    host: null, path: null, format: 'qcow2', error: null, created_at: now, updated_at: now, deleted: 0,
+  };
+  row.host = await pickVolumeHost(sql);
+  await sql.tx(async (tx) => {
+    await checkVolumeQuota(tx, row.project_id, { volumes: 1, gigabytes: size });
+    await tx.run(
+      `INSERT INTO volumes (id, project_id, user_id, name, description, size, status, attach_status, volume_type_id, availability_zone,
+        bootable, multiattach, source_volid, snapshot_id, image_id, volume_image_metadata, metadata, host, format, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [row.id, row.project_id, row.user_id, row.name, row.description, row.size, row.status, row.attach_status, row.volume_type_id,
+        row.availability_zone, row.bootable, row.multiattach, row.source_volid, row.snapshot_id, row.image_id, row.volume_image_metadata,
+        row.metadata, row.host, row.format, row.created_at, row.updated_at],
+    );
+  });
+  await dispatch(deps, row.id, (rpc, host) => rpc.createVolume(host, { volume_id: row.id }), row.host);
+  return getVolume(sql, row.id);
+}
+
+/**
+ * Deletes a volume: only in a deletable status, never while attached, and only with its
+ * snapshots when cascade (they are deleted first). The row goes to deleting; the manager
+ * removes the file and the row. A volume that never reached a host is deleted at once.
+ */
+export async function deleteVolume(deps: VolumeOpsDeps, volumeId: string, opts: { cascade?: boolean } = {}): Promise<void> {
+  const { sql } = deps;
+  const snapshotIds: string[] = [];
+  const vol = await sql.tx(async (tx) => {
+    const v = await getVolume(tx, volumeId);
+    if (!DELETABLE.includes(v.status)) throw cannotDelete(v.status);
+    const live = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM volume_attachments WHERE volume_id = ? AND deleted = 0', [volumeId]);
+    if (Number(live?.n ?? 0) > 0 || v.attach_status === 'attached') throw cannotDelete(v.status, 'it is attached');
+    const snaps = await tx.all<{ id: string; status: string }>('SELECT id, status FROM volume_snapshots WHERE volume_id = ? AND deleted = 0', [volumeId]);
+    if (snaps.length && !opts.cascade) throw cannotDelete(v.status, `it has ${snaps.length} snapshot(s); delete them first or use cascade`);
+    const busy = snaps.find((s) => !['available', 'error', 'error_deleting'].includes(s.status));
+    if (busy) throw invalid(`Invalid volume: Snapshot ${busy.id} of the volume is ${busy.status}; it can be deleted only when available or error.`);
+    const now = nowIso();
+    const r = await tx.run("UPDATE volumes SET status = 'deleting', updated_at = ? WHERE id = ? AND status = ? AND deleted = 0", [now, volumeId, v.status]);
+    if (r.changes !== 1) throw cannotDelete(v.status);
+    for (const s of snaps) {
+      await tx.run("UPDATE volume_snapshots SET status = 'deleting', updated_at = ? WHERE id = ?", [now, s.id]);
+      snapshotIds.push(s.id);
+    }
+    return v;
+  });
+  if (!vol.host) {
+    // Nothing was ever made on a storage host: nothing to remove there.
+    await sql.run("UPDATE volumes SET deleted = 1, deleted_at = ?, status = 'deleted' WHERE id = ?", [nowIso(), volumeId]);
+    await sql.run('UPDATE volume_snapshots SET deleted = 1 WHERE volume_id = ?', [volumeId]);
+    return;
+  }
+  const rpc = new VolumeRpcApi(deps.bus);
+  try {
+    for (const id of snapshotIds) await rpc.deleteSnapshot(vol.host, { snapshot_id: id });
+    await rpc.deleteVolume(vol.host, { volume_id: volumeId });
+  } catch (e) {
+    const why = isNovaError(e) ? e.message : String(e);
+    await sql.run("UPDATE volumes SET status = 'error_deleting', error = ?, updated_at = ? WHERE id = ?", [
+      `The volume service on ${vol.host} could not be reached: ${why}`, nowIso(), volumeId,
+    ]);
+  }
+}
+
+/** Grows an available volume to newSize GiB (quota checked for the difference). */
+export async function extendVolume(deps: VolumeOpsDeps, volumeId: string, newSize: number): Promise<void> {
+  const vol = await deps.sql.tx(async (tx) => {
+    const v = await getVolume(tx, volumeId);
+    if (v.status !== 'available')
+      throw invalid(`Invalid volume: Volume ${volumeId} status must be available to extend, but current status is: ${v.status}.`);
+    if (newSize <= v.size)
+      throw invalid(`Invalid input received: New size for extend must be greater than current size. (current: ${v.size}, extended: ${newSize}).`);
+    await checkVolumeQuota(tx, v.project_id, { gigabytes: newSize - v.size });
+    const r = await tx.run("UPDATE volumes SET status = 'extending', updated_at = ? WHERE id = ? AND status = 'available'", [nowIso(), volumeId]);
+    if (r.changes !== 1) throw invalid(`Invalid volume: Volume ${volumeId} status must be available to extend.`);
+    return v;
+  });
+  if (!vol.host) {
+    await deps.sql.run("UPDATE volumes SET status = 'error_extending', error = ? WHERE id = ?", [NO_VOLUME_HOST, volumeId]);
+    return;
+  }
+  try {
+    await new VolumeRpcApi(deps.bus).extendVolume(vol.host, { volume_id: volumeId, new_size: newSize });
+  } catch (e) {
+    await deps.sql.run("UPDATE volumes SET status = 'error_extending', error = ? WHERE id = ?", [String(isNovaError(e) ? e.message : e), volumeId]);
+  }
+}
+
+export interface CreateSnapshotRequest {
+  volume_id: string;
+  project_id: string;
+  user_id: string;
+  name?: string | null;
+  description?: string | null;
+  force?: boolean;
+  metadata?: Record<string, string>;
+}
+
+/** Snapshots an available volume (in-use too with force); the row starts in creating. */
+export async function createSnapshot(deps: VolumeOpsDeps, req: CreateSnapshotRequest): Promise<SnapshotRow> {
+  const id = uuid();
+  const vol = await deps.sql.tx(async (tx) => {
+    const v = await getVolume(tx, req.volume_id);
+    const ok = v.status === 'available' || (req.force && v.status === 'in-use');
+    if (!ok)
+      throw invalid(
+        v.status === 'in-use'
+          ? `Invalid volume: Volume ${v.id} is in-use; snapshot it with force (--force) or detach it first.`
+          : `Invalid volume: Volume ${v.id} status must be available${req.force ? ' or in-use' : ''}, but current status is: ${v.status}.`,
       );
-      if (r.changes === 0) await this.store.remove(path); // deleted or reset meanwhile
-    } catch (e) {
-      this.log.warn(`volume ${v.id}: create failed: ${message(e)}`);
-      await this.store.remove(this.store.volumePath(v.id, format)).catch(() => {});
-      await this.sql.run(`UPDATE volumes SET status = 'error', error = ?, updated_at = ? WHERE id = ? AND status = 'creating'`, [message(e), nowIso(), v.id]);
-    }
-  }
+    await checkVolumeQuota(tx, v.project_id, { snapshots: 1, gigabytes: v.size });
+    const now = nowIso();
+    await tx.run(
+      `INSERT INTO volume_snapshots (id, volume_id, project_id, user_id, name, description, size, status, metadata, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'creating', ?, ?, ?)`,
+      [id, v.id, v.project_id, req.user_id, req.name ?? null, req.description ?? null, v.size, JSON.stringify(req.metadata ?? {}), now, now],
+    );
+    return v;
+  });
+  const fail = (why: string) => deps.sql.run("UPDATE volume_snapshots SET status = 'error', error = ? WHERE id = ?", [why, id]);
+  if (!vol.host) await fail(NO_VOLUME_HOST);
+  else
+    await new VolumeRpcApi(deps.bus).createSnapshot(vol.host, { snapshot_id: id }).catch((e) => fail(String(isNovaError(e) ? e.message : e)));
+  return getSnapshot(deps.sql, id);
+}
 
-  /** deleting -> deleted (file gone, row soft-deleted) | error_deleting. */
-  async deleteVolume(volumeId: string): Promise<void> {
-    const v = await this.volume(volumeId);
-    if (!v || v.status !== 'deleting') return this.skip('delete_volume', volumeId, v?.status);
-    try {
-      if (v.path) await this.store.remove(v.path);
-      for (const f of ['qcow2', 'raw'] as const) await this.store.remove(this.store.volumePath(v.id, f));
-      const now = nowIso();
-      await this.sql.run(
-        `UPDATE volumes SET status = 'deleted', deleted = 1, deleted_at = ?, updated_at = ? WHERE id = ? AND status = 'deleting' AND deleted = 0`,
-        [now, now, v.id],
-      );
-    } catch (e) {
-      this.log.warn(`volume ${v.id}: delete failed: ${message(e)}`);
-      await this.sql.run(`UPDATE volumes SET status = 'error_deleting', error = ?, updated_at = ? WHERE id = ? AND status = 'deleting'`, [message(e), nowIso(), v.id]);
-    }
+/** Deletes an available or error snapshot (not while volumes made from it are creating). */
+export async function deleteSnapshot(deps: VolumeOpsDeps, snapshotId: string): Promise<void> {
+  const { snap, host } = await deps.sql.tx(async (tx) => {
+    const s = await getSnapshot(tx, snapshotId);
+    if (!['available', 'error', 'error_deleting'].includes(s.status))
+      throw invalid(`Invalid snapshot: Snapshot status must be available or error, but current status is: ${s.status}.`);
+    await tx.run("UPDATE volume_snapshots SET status = 'deleting', updated_at = ? WHERE id = ?", [nowIso(), snapshotId]);
+    const v = await tx.get<{ host: string | null }>('SELECT host FROM volumes WHERE id = ?', [s.volume_id]);
+    return { snap: s, host: v?.host ?? null };
+  });
+  if (!host) {
+    await deps.sql.run('UPDATE volume_snapshots SET deleted = 1, status = ? WHERE id = ?', ['deleted', snap.id]);
+    return;
   }
-
-  /** extending -> available with size new_size | error_extending (size unchanged). */
-  async extendVolume(volumeId: string, newSize: number): Promise<void> {
-    const v = await this.volume(volumeId);
-    if (!v || v.status !== 'extending') return this.skip('extend_volume', volumeId, v?.status);
-    try {
-      if (!Number.isInteger(newSize) || newSize <= v.size) throw new Error(`New size ${newSize} GiB must be larger than the current size (${v.size} GiB).`);
-      if (!v.path) throw new Error(`Volume ${v.id} has no file.`);
-      await this.store.extend(v.path, v.format, newSize);
-      await this.sql.run(`UPDATE volumes SET status = 'available', size = ?, error = NULL, updated_at = ? WHERE id = ? AND status = 'extending'`, [newSize, nowIso(), v.id]);
-    } catch (e) {
-      this.log.warn(`volume ${v.id}: extend failed: ${message(e)}`);
-      await this.sql.run(`UPDATE volumes SET status = 'error_extending', error = ?, updated_at = ? WHERE id = ? AND status = 'extending'`, [message(e), nowIso(), v.id]);
-    }
-  }
-
-  /** snapshot creating -> available (full copy made) | error. */
-  async createSnapshot(snapshotId: string): Promise<void> {
-    const s = await this.snapshot(snapshotId);
-    if (!s || s.status !== 'creating') return this.skip('create_snapshot', snapshotId, s?.status);
-    try {
-      const v = await this.volume(s.volume_id);
-      if (!v || !v.path) throw new Error(`Volume ${s.volume_id} has no data to snapshot.`);
-      const path = await this.store.createSnapshot(s.id, { path: v.path, format: v.format });
-      const r = await this.sql.run(`UPDATE volume_snapshots SET status = 'available', path = ?, error = NULL, updated_at = ? WHERE id = ? AND status = 'creating' AND deleted = 0`, [path, nowIso(), s.id]);
-      if (r.changes === 0) await this.store.remove(path);
-    } catch (e) {
-      this.log.warn(`snapshot ${s.id}: create failed: ${message(e)}`);
-      await this.store.remove(this.store.snapshotPath(s.id)).catch(() => {});
-      await this.sql.run(`UPDATE volume_snapshots SET status = 'error', error = ?, updated_at = ? WHERE id = ? AND status = 'creating'`, [message(e), nowIso(), s.id]);
-    }
-  }
-
-  /** snapshot deleting -> deleted (file gone) | error_deleting. */
-  async deleteSnapshot(snapshotId: string): Promise<void> {
-    const s = await this.snapshot(snapshotId);
-    if (!s || s.status !== 'deleting') return this.skip('delete_snapshot', snapshotId, s?.status);
-    try {
-      await this.store.remove(s.path ?? this.store.snapshotPath(s.id));
-      await this.sql.run(`UPDATE volume_snapshots SET status = 'deleted', deleted = 1, updated_at = ? WHERE id = ? AND status = 'deleting' AND deleted = 0`, [nowIso(), s.id]);
-    } catch (e) {
-      this.log.warn(`snapshot ${s.id}: delete failed: ${message(e)}`);
-      await this.sql.run(`UPDATE volume_snapshots SET status = 'error_deleting', error = ?, updated_at = ? WHERE id = ? AND status = 'deleting'`, [message(e), nowIso(), s.id]);
-    }
-  }
-
-  /** Cinder's volume_image_metadata: the image's properties plus its main fields. */
-  private async imageMetadata(imageId: string): Promise<Record<string, string>> {
-    const image = await this.images.get(imageId);
-    const out: Record<string, string> = {};
-    for (const [k, val] of Object.entries(image.properties ?? {})) if (val !== null && val !== undefined) out[k] = typeof val === 'string' ? val : JSON.stringify(val);
-    out.image_id = image.id;
-    if (image.name !== null) out.image_name = image.name;
-    const fields = image as unknown as Record<string, unknown>;
-    for (const f of IMAGE_FIELDS) if (fields[f] !== null && fields[f] !== undefined) out[f] = String(fields[f]);
-    return out;
-  }
-
-  private skip(op: string, id: string, status: string | undefined): void {
-    this.log.info(`${op} ${id}: nothing to do (${status ? `status ${status}` : 'not found'})`);
-  }
+  await new VolumeRpcApi(deps.bus).deleteSnapshot(host, { snapshot_id: snapshotId }).catch((e) =>
+    deps.sql.run("UPDATE volume_snapshots SET status = 'error_deleting', error = ? WHERE id = ?", [String(isNovaError(e) ? e.message : e), snapshotId]),
+  );
 }
