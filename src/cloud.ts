@@ -23,10 +23,15 @@ import { invalid } from './errors.js';
 import { QemuDriver } from './virt/qemu/driver.js';
 import { ensureGuestImage } from './virt/qemu/guest-image/index.js';
 import { createPlacementApi } from './placement/service.js';
+import { createVolumeService } from './volume/service.js';
+import { startVolumeManager } from './volume/manager.js';
 import { createNetworkService, type NetworkService } from './network/service.js';
 import { createLinuxAgent, createNoopAgent, type NetworkAgent } from './network/agent/agent.js';
 import { createMetadataServer, lookupByFixedIp } from './api/metadata/index.js';
 import { createHash } from 'node:crypto';
+
+/** The all-in-one's volume manager host (the `os-vol-host-attr:host` of its volumes). */
+export const STORAGE_HOST = 'storage';
 
 /** The network namespace of a compute host: unique per data dir, so clouds side by side never share one. */
 export function hostNamespace(dataDir: string, host: string): string {
@@ -81,7 +86,16 @@ export async function startCloud(config: Config): Promise<Cloud> {
   const identity = createIdentityService({ sql, tokenTtlSec: config.tokenTtlSec });
   const image = createImageService({ sql, dataDir: join(config.dataDir, 'images') });
   const network = createNetworkService({ sql, bus });
-  const compute = createComputeApi({ sql, bus, images: image.api, identity, config, network: { api: network.api, client: network.client } });
+  const volume = createVolumeService({ sql, bus, images: image.client, defaultAvailabilityZone: config.compute.defaultAvailabilityZone });
+  const compute = createComputeApi({
+    sql,
+    bus,
+    images: image.api,
+    identity,
+    config,
+    network: { api: network.api, client: network.client },
+    volumes: volume.client,
+  });
 
   const server: Server = createApiServer({
     mounts: [
@@ -90,6 +104,7 @@ export async function startCloud(config: Config): Promise<Cloud> {
       { prefix: '/compute', router: compute, microversions: true },
       { prefix: '/network', router: network.router },
       { prefix: '/placement', router: createPlacementApi({ sql }) },
+      { prefix: '/volume', router: volume.router },
     ],
     authenticate: (token, requestId) => identity.authenticate(token, requestId),
     identityUrl: () => `${url}/identity`,
@@ -106,10 +121,11 @@ export async function startCloud(config: Config): Promise<Cloud> {
     region: config.region,
     adminPassword: secrets.adminPassword,
     demoPassword: secrets.demoPassword,
-    services: ['identity', 'compute', 'image', 'network', 'placement'],
+    services: ['identity', 'compute', 'image', 'network', 'placement', 'volume'],
   });
   await image.seed(guest);
   await network.seed();
+  await volume.seed();
   // Guests ask the metadata service (through each host's proxy) over this socket.
   const metadataSocket = join(config.dataDir, 'metadata.sock');
   const metadata = config.driver === 'qemu' ? await createMetadataServer({ lookup: lookupByFixedIp({ sql, portByFixedIp: (ip) => network.portByFixedIp(ip) }), socketPath: metadataSocket }) : null;
@@ -118,6 +134,8 @@ export async function startCloud(config: Config): Promise<Cloud> {
 
   stops.push((await startScheduler({ sql, bus, config: config.scheduler })).stop);
   stops.push((await startConductor({ sql, bus, images: image.client, config })).stop);
+  // The all-in-one's storage host: one volume manager, files under <dataDir>/volumes/<host>.
+  stops.push((await startVolumeManager({ sql, bus, host: STORAGE_HOST, dataDir: config.dataDir, images: image.client })).stop);
   const hosts: string[] = [];
   const drivers = new Map<string, ComputeDriver>();
   const agents = new Map<string, NetworkAgent>();
@@ -140,7 +158,7 @@ export async function startCloud(config: Config): Promise<Cloud> {
     agents.set(host, agent);
     stops.push(() => agent.stop({ removeNamespace: removeNamespaces }));
     const driver = createDriver(config, host, { images: image.client, netns: agent.netns });
-    const svc = await startCompute({ bus, host, driver, images: image.client, config: config.compute, network: { client: network.client, dataplane: agent } });
+    const svc = await startCompute({ bus, host, driver, images: image.client, config: config.compute, network: { client: network.client, dataplane: agent }, volumes: volume.client });
     stops.push(svc.stop);
     hosts.push(host);
     drivers.set(host, driver);

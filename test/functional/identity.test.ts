@@ -88,7 +88,7 @@ describe('token issue', () => {
     assert.deepEqual(t.roles.map((x: any) => x.name).sort(), ['admin', 'member', 'reader']);
     for (const role of t.roles) assert.match(role.id, /^[0-9a-f]{32}$/);
     const types = t.catalog.map((s: any) => s.type).sort();
-    assert.deepEqual(types, ['compute', 'identity', 'image', 'network', 'placement']);
+    assert.deepEqual(types, ['block-storage', 'compute', 'identity', 'image', 'network', 'placement', 'volumev3']);
     const compute = t.catalog.find((s: any) => s.type === 'compute');
     assert.equal(compute.name, 'nova');
     const pub = compute.endpoints.find((e: any) => e.interface === 'public');
@@ -261,7 +261,7 @@ describe('what a user may read about itself', () => {
   test('catalog, projects, own user; others are 403', async () => {
     const cat = await tc.demo.get(`${V3}/auth/catalog`);
     assert.equal(cat.status, 200);
-    assert.deepEqual(cat.body.catalog.map((s: any) => s.type).sort(), ['compute', 'identity', 'image', 'network', 'placement']);
+    assert.deepEqual(cat.body.catalog.map((s: any) => s.type).sort(), ['block-storage', 'compute', 'identity', 'image', 'network', 'placement', 'volumev3']);
     assert.equal(cat.body.links.self, `${url}${V3}/auth/catalog`);
     const mine = await tc.demo.get(`${V3}/users/${tc.demo.userId}/projects`);
     assert.equal(mine.status, 200);
@@ -475,9 +475,9 @@ describe('catalog administration', () => {
     const regions = await tc.admin.get(`${V3}/regions`);
     assert.deepEqual(regions.body.regions.map((r: any) => r.id), ['RegionOne']);
     const services = await tc.admin.get(`${V3}/services`);
-    assert.deepEqual(services.body.services.map((s: any) => s.type).sort(), ['compute', 'identity', 'image', 'network', 'placement']);
+    assert.deepEqual(services.body.services.map((s: any) => s.type).sort(), ['block-storage', 'compute', 'identity', 'image', 'network', 'placement', 'volumev3']);
     const endpoints = await tc.admin.get(`${V3}/endpoints?interface=public`);
-    assert.equal(endpoints.body.endpoints.length, 5);
+    assert.equal(endpoints.body.endpoints.length, 7);
 
     const s = await tc.admin.post(`${V3}/services`, { service: { type: 'object-store', name: 'swift' } });
     assert.equal(s.status, 201);
