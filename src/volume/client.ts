@@ -47,4 +47,12 @@ export interface VolumeClient {
   rollDetaching(volumeId: string): Promise<void>;
   /** Live attachments of an instance (recovery after a restart). */
   attachmentsOf(instanceUuid: string): Promise<AttachmentRow[]>;
+  /**
+   * Snapshots a volume (available, or in-use with force) for Nova's os-snapshots proxy; quota
+   * checked; answers the new snapshot's id (status creating). Optional: absent, the proxy
+   * answers that snapshots are not available.
+   */
+  createSnapshot?(req: { volume_id: string; project_id: string; user_id: string; name?: string | null; description?: string | null; force?: boolean }): Promise<{ id: string }>;
+  /** Deletes an available or error snapshot (optional, as createSnapshot). */
+  deleteSnapshot?(snapshotId: string): Promise<void>;
 }

@@ -28,6 +28,7 @@ import { mountSecurityGroupsProxy } from './security-groups-proxy.js';
 import { mountNetworksProxy } from './networks-proxy.js';
 import { mountSimpleTenantUsage } from './simple-tenant-usage.js';
 import { mountServerVolumeAttachments } from './server-volume-attachments.js';
+import { mountVolumesProxy } from './volumes-proxy.js';
 
 export type { ComputeApiDeps };
 
@@ -62,5 +63,6 @@ export function createComputeApi(deps: ComputeApiDeps): Router {
   mountNetworksProxy(router, deps);
   mountSimpleTenantUsage(router, deps);
   mountServerVolumeAttachments(router, deps);
+  mountVolumesProxy(router, deps);
   return router;
 }

@@ -3,13 +3,14 @@
  * block_device_mapping of volumes): validated before anything is recorded.
  *
  * Served: local disks (image -> local for the root disk, blank -> local for swap and
- * ephemeral, kept in the instance's block_devices JSON as before), and volumes: image ->
- * volume (a new volume of volume_size GiB made from the image by the compute host, before the
+ * ephemeral, kept in the instance's block_devices JSON as before), and volumes: image, blank
+ * or snapshot -> volume (a new volume, of volume_size GiB, made by the compute host before the
  * guest starts) and volume -> volume (an existing available volume of the caller). A mapping
  * with boot_index 0 to a volume is a boot from volume: the server has no image disk and its
- * root is that volume (/dev/vda). Snapshot and blank sources to volumes are refused (400).
+ * root is that volume (/dev/vda).
  */
 import { invalid } from '../../errors.js';
+import { isUuidLike } from '../../util/ids.js';
 import type { RequestContext } from '../../http/types.js';
 import type { ImageView } from '../../image/service.js';
 import type { VolumeRow } from '../../volume/types.js';
@@ -30,7 +31,7 @@ export interface BlockDevicePlan {
   /** The image the server boots from (imageRef, or the image of a boot_index 0 mapping to a local disk). */
   bootImageId: string | null;
   /** Set for a boot from volume: the image made into the boot volume, or the existing boot volume. */
-  bootVolume: { image: ImageView } | { volume: VolumeRow } | null;
+  bootVolume: { image: ImageView } | { volume: VolumeRow } | { snapshot: string } | null;
   /** Existing volumes to reserve for the (single) new server. */
   reserve: string[];
 }
@@ -83,8 +84,6 @@ export async function planBlockDevices(deps: ComputeApiDeps, ctx: RequestContext
       plan.local.push(b);
       continue;
     }
-    if (source === 'snapshot' || source === 'blank')
-      throw invalid(`Block device mappings of source_type '${source}' to volumes are not supported yet.`);
     const requested = typeof b.device_name === 'string' ? b.device_name : null;
     if (requested !== null) {
       const name = guestDeviceName(requested);
@@ -97,7 +96,21 @@ export async function planBlockDevices(deps: ComputeApiDeps, ctx: RequestContext
       source_type: source, destination_type: 'volume', boot_index: index,
       delete_on_termination: b.delete_on_termination !== undefined && parseBool(b.delete_on_termination), tag: b.tag ?? null,
     };
-    if (source === 'image') {
+    if (source === 'blank') {
+      const size = b.volume_size === undefined ? 0 : Number(b.volume_size);
+      if (!size) throw bdmInvalid("Blank volumes need to have a non-zero size specified");
+      row.volume_size = size;
+    } else if (source === 'snapshot') {
+      const snap = isUuidLike(id)
+        ? await deps.sql.get<{ id: string; project_id: string; size: number; status: string }>('SELECT id, project_id, size, status FROM volume_snapshots WHERE id = ? AND deleted = 0', [String(id)])
+        : undefined;
+      if (!snap || (!ctx.isAdmin && snap.project_id !== ctx.projectId)) throw bdmInvalid(`failed to get snapshot ${id}.`);
+      if (snap.status !== 'available') throw invalid(`Invalid snapshot: snapshot '${snap.id}' status must be 'available'. Currently in '${snap.status}'`);
+      const size = b.volume_size === undefined ? snap.size : Number(b.volume_size);
+      if (size < snap.size) throw bdmInvalid(`Volume size ${size} is smaller than the snapshot's size ${snap.size}.`);
+      Object.assign(row, { snapshot_id: snap.id, volume_size: size });
+      if (index === 0) plan.bootVolume = { snapshot: snap.id };
+    } else if (source === 'image') {
       const image = await imageForBoot(deps, ctx, String(id));
       const size = b.volume_size === undefined ? 0 : Number(b.volume_size);
       if (!size) throw bdmInvalid("Images with destination_type 'volume' need to have a non-zero size specified");

@@ -214,7 +214,8 @@ describe('os-volume_attachments, boot from volume and volumes_attached (router l
       [{ imageRef: '', block_device_mapping_v2: [{ source_type: 'volume', uuid: '00000000-0000-0000-0000-000000000000', boot_index: 0 }] }, /failed to get volume/],
       [{ imageRef: '', block_device_mapping_v2: [{ source_type: 'volume', uuid: vol({ status: 'in-use' }).id, boot_index: 0 }] }, /must be 'available'/],
       [{ imageRef: '', min_count: 2, block_device_mapping_v2: [{ source_type: 'volume', uuid: vol().id, boot_index: 0 }] }, /multiple instances/],
-      [{ imageRef: '', block_device_mapping_v2: [{ source_type: 'blank', destination_type: 'volume', volume_size: 1, boot_index: 0 }] }, /not supported yet/],
+      [{ imageRef: '', block_device_mapping_v2: [{ source_type: 'blank', destination_type: 'volume', boot_index: 0 }] }, /non-zero size/],
+      [{ imageRef: '', block_device_mapping_v2: [{ source_type: 'snapshot', uuid: '00000000-0000-0000-0000-000000000000', boot_index: 0 }] }, /failed to get snapshot/],
     ];
     for (const [server, re] of cases) {
       const r = await boot(server);

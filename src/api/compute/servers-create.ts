@@ -102,6 +102,7 @@ async function reserveVolumes(deps: ComputeApiDeps, instanceUuid: string, volume
 function bootVolumeImage(d: BlockDevicePlan): ImageView {
   const bv = d.bootVolume!;
   if ('image' in bv) return bv.image;
+  if ('snapshot' in bv) return { id: '', name: null, status: 'active' } as ImageView;
   const meta = json<Record<string, unknown>>(bv.volume.volume_image_metadata, {});
   return { ...meta, id: String(meta.image_id ?? ''), name: (meta.image_name as string | undefined) ?? null, status: 'active' } as ImageView;
 }
