@@ -1,162 +1,117 @@
 /**
- * An in-memory VolumeClient for tests of the compute side (no volume manager, no files). It
- * follows the status machine of src/volume/client.ts: create -> creating -> available | error
- * (on the next tick), reserve/attach/complete/delete of attachments, begin/roll detaching.
- * Knobs: `failCreate` makes the next creates end in error with that message; `calls` records
- * every call (method and first argument) in order.
+ * Test fixture: the Block Storage API on an ephemeral port over an in-memory database, with a
+ * fake volume manager serving `volume.host1` (flips statuses and records what it was asked),
+ * a fake image client (one image, IMAGE_ID, 1.5 GiB), and fixed tokens: `admin` (project
+ * p-admin, admin role), `demo` (p-demo), `alt` (p-alt), `reader` (p-demo, reader only).
  */
-import { randomUUID } from 'node:crypto';
-import { conflict, invalid, notFound } from '../errors.js';
-import { nowIso } from '../util/time.js';
-import type { CreateVolumeRequest, VolumeClient } from './client.js';
-import type { AttachmentRow, ConnectionInfo, Connector, VolumeRow } from './types.js';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InProcessBus } from '../bus/in-process.js';
+import { serviceHeartbeat } from '../conductor/service-records.js';
+import { openDatabase } from '../db/open.js';
+import type { Sql } from '../db/sql.js';
+import { notFound, unauthorized } from '../errors.js';
+import { createApiServer } from '../http/server.js';
+import type { RequestContext } from '../http/types.js';
+import type { ImageClient } from '../image/client.js';
+import { volumeTopic } from './rpcapi.js';
+import { createVolumeService, type VolumeService } from './service.js';
 
-export class MemoryVolumeClient implements VolumeClient {
-  readonly volumes = new Map<string, VolumeRow>();
-  readonly attachments = new Map<string, AttachmentRow>();
-  readonly calls: string[] = [];
-  /** When set, created volumes end in error with this message. */
-  failCreate: string | null = null;
+export const IMAGE_ID = '11111111-2222-3333-4444-555555555555';
 
-  /** Adds an available volume (or with the given fields) and answers it. */
-  add(over: Partial<VolumeRow> = {}): VolumeRow {
-    const now = nowIso();
-    const v: VolumeRow = {
-      id: randomUUID(), project_id: 'p1', user_id: 'u1', name: null, description: null, size: 1, status: 'available',
-      attach_status: 'detached', volume_type_id: null, availability_zone: 'nova', bootable: 0, multiattach: 0,
-      source_volid: null, snapshot_id: null, image_id: null, volume_image_metadata: '{}', metadata: '{}',
-      host: 'storage1', path: null, format: 'qcow2', error: null, created_at: now, updated_at: null, deleted: 0, ...over,
-    };
-    v.path ??= `/fake-volumes/${v.id}`;
-    this.volumes.set(v.id, v);
-    return v;
-  }
+export function volContext(name: string): RequestContext {
+  const admin = name === 'admin';
+  const reader = name === 'reader';
+  const project = reader ? 'p-demo' : `p-${name}`;
+  return {
+    requestId: 'req-test', token: name, userId: `u-${name}`, userName: name, userDomainId: 'default',
+    projectId: project, projectName: project.slice(2), projectDomainId: 'default', domainId: null,
+    roles: admin ? ['admin', 'member', 'reader'] : reader ? ['reader'] : ['member', 'reader'],
+    isAdmin: admin, readOnly: reader, expiresAt: '2099-01-01T00:00:00Z',
+  };
+}
 
-  /** Live attachments of a volume. */
-  attachmentsOfVolume(volumeId: string): AttachmentRow[] {
-    return [...this.attachments.values()].filter((a) => a.volume_id === volumeId && !a.deleted);
-  }
+export const fakeImages: ImageClient = {
+  async get(id) {
+    if (id !== IMAGE_ID) throw notFound(`Image ${id} could not be found.`);
+    return { id, name: 'tiny-linux', disk_format: 'qcow2', container_format: 'bare', size: 1.5 * 1024 ** 3, min_disk: 0, min_ram: 0, properties: { hw_disk_bus: 'virtio' } };
+  },
+  dataPath: async () => '/nonexistent',
+  uploadFile: async () => {},
+  abandon: async () => {},
+};
 
-  private vol(id: string): VolumeRow {
-    const v = this.volumes.get(id);
-    if (!v || v.deleted) throw notFound(`Volume ${id} could not be found.`);
-    return v;
-  }
+export interface VolFixture {
+  url: string;
+  sql: Sql;
+  bus: InProcessBus;
+  service: VolumeService;
+  /** Methods the fake manager received, in order. */
+  casts: { method: string; args: any }[];
+  /** When set, the fake manager fails create_volume with this message. */
+  failCreate: string | null;
+  call(user: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Polls the volume until its status is one of want. */
+  waitStatus(id: string, ...want: string[]): Promise<any>;
+  close(): Promise<void>;
+}
 
-  private att(id: string): AttachmentRow {
-    const a = this.attachments.get(id);
-    if (!a || a.deleted) throw notFound(`Volume attachment ${id} could not be found.`);
-    return a;
-  }
-
-  private set(v: VolumeRow, status: VolumeRow['status']): void {
-    v.status = status;
-    v.updated_at = nowIso();
-  }
-
-  async get(volumeId: string): Promise<VolumeRow> {
-    this.calls.push(`get ${volumeId}`);
-    return { ...this.vol(volumeId) };
-  }
-
-  async create(req: CreateVolumeRequest): Promise<VolumeRow> {
-    if (!(req.size > 0)) throw invalid('Volume size must be a positive integer.');
-    const v = this.add({ project_id: req.project_id, user_id: req.user_id, size: req.size, name: req.name ?? null, image_id: req.image_id ?? null, status: 'creating', bootable: req.image_id ? 1 : 0 });
-    this.calls.push(`create ${v.id}`);
-    const fail = this.failCreate;
-    setImmediate(() => {
-      if (v.deleted) return;
-      if (fail) v.error = fail;
-      this.set(v, fail ? 'error' : 'available');
+export async function startVolFixture(opts: { withManager?: boolean } = {}): Promise<VolFixture> {
+  const sql = await openDatabase('sqlite::memory:');
+  const bus = new InProcessBus();
+  const service = createVolumeService({ sql, bus, images: fakeImages, defaultAvailabilityZone: 'nova' });
+  await service.seed();
+  const casts: { method: string; args: any }[] = [];
+  const fx = { failCreate: null as string | null };
+  if (opts.withManager !== false) {
+    await serviceHeartbeat(sql, 'host1', 'cinder-volume');
+    await bus.serve(volumeTopic('host1'), async (method, args: any) => {
+      casts.push({ method, args });
+      const now = new Date().toISOString();
+      if (method === 'create_volume') {
+        if (fx.failCreate) await sql.run("UPDATE volumes SET status = 'error', error = ? WHERE id = ?", [fx.failCreate, args.volume_id]);
+        else await sql.run("UPDATE volumes SET status = 'available', path = ?, updated_at = ? WHERE id = ?", [`/data/volumes/host1/volume-${args.volume_id}.qcow2`, now, args.volume_id]);
+      } else if (method === 'delete_volume') await sql.run("UPDATE volumes SET deleted = 1, status = 'deleted' WHERE id = ?", [args.volume_id]);
+      else if (method === 'extend_volume') await sql.run("UPDATE volumes SET size = ?, status = 'available' WHERE id = ?", [args.new_size, args.volume_id]);
+      else if (method === 'create_snapshot') await sql.run("UPDATE volume_snapshots SET status = 'available' WHERE id = ?", [args.snapshot_id]);
+      else if (method === 'delete_snapshot') await sql.run("UPDATE volume_snapshots SET deleted = 1, status = 'deleted' WHERE id = ?", [args.snapshot_id]);
     });
-    return { ...v };
   }
-
-  async waitAvailable(volumeId: string, timeoutMs = 5000): Promise<VolumeRow> {
-    for (const end = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 2))) {
-      const v = this.vol(volumeId);
-      if (v.status === 'available') return { ...v };
-      if (v.status === 'error') throw new Error(v.error ?? `Volume ${volumeId} is in error.`);
-      if (Date.now() > end) throw new Error(`Volume ${volumeId} did not become available within ${timeoutMs} ms (status ${v.status}).`);
-    }
-  }
-
-  async delete(volumeId: string): Promise<void> {
-    this.calls.push(`delete ${volumeId}`);
-    const v = this.vol(volumeId);
-    if (this.attachmentsOfVolume(volumeId).length) throw conflict(`Volume ${volumeId} is attached; detach it first.`);
-    if (!['available', 'error', 'error_restoring', 'error_extending'].includes(v.status))
-      throw invalid(`Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer, but current status is: ${v.status}.`);
-    v.deleted = 1;
-  }
-
-  async createAttachment(a: { volume_id: string; instance_uuid: string; mode?: 'rw' | 'ro' }): Promise<AttachmentRow> {
-    this.calls.push(`createAttachment ${a.volume_id}`);
-    const v = this.vol(a.volume_id);
-    const ok = v.status === 'available' || (v.multiattach && ['in-use', 'reserved', 'attaching'].includes(v.status));
-    if (!ok) throw conflict(`Volume ${a.volume_id} is ${v.status}; it is not multiattach.`);
-    this.set(v, v.status === 'available' ? 'reserved' : v.status);
-    const row: AttachmentRow = {
-      id: randomUUID(), volume_id: a.volume_id, instance_uuid: a.instance_uuid, attached_host: null, mountpoint: null, attach_mode: a.mode ?? 'rw',
-      status: 'reserved', connector: null, connection_info: null, created_at: nowIso(), updated_at: null, attach_time: null, detach_time: null, deleted: 0,
-    };
-    this.attachments.set(row.id, row);
-    return { ...row };
-  }
-
-  async updateAttachment(a: { attachment_id: string; connector: Connector; mountpoint?: string | null }): Promise<ConnectionInfo> {
-    this.calls.push(`updateAttachment ${a.attachment_id}`);
-    const att = this.att(a.attachment_id);
-    const v = this.vol(att.volume_id);
-    const ci: ConnectionInfo = { driver_volume_type: 'file', data: { volume_id: v.id, path: v.path!, format: v.format, access_mode: att.attach_mode, shareable: !!v.multiattach } };
-    att.connector = JSON.stringify(a.connector);
-    att.connection_info = JSON.stringify(ci);
-    att.attached_host = a.connector.host;
-    att.mountpoint = a.mountpoint ?? null;
-    if (att.status !== 'attached') att.status = 'attaching';
-    if (v.status === 'reserved') this.set(v, 'attaching');
-    return ci;
-  }
-
-  async completeAttachment(attachmentId: string): Promise<void> {
-    this.calls.push(`completeAttachment ${attachmentId}`);
-    const att = this.att(attachmentId);
-    att.status = 'attached';
-    att.attach_time = nowIso();
-    const v = this.vol(att.volume_id);
-    v.attach_status = 'attached';
-    this.set(v, 'in-use');
-  }
-
-  async deleteAttachment(attachmentId: string): Promise<void> {
-    this.calls.push(`deleteAttachment ${attachmentId}`);
-    const att = this.attachments.get(attachmentId);
-    if (!att || att.deleted) return;
-    att.deleted = 1;
-    att.status = 'detached';
-    att.detach_time = nowIso();
-    const v = this.volumes.get(att.volume_id);
-    if (v && !v.deleted && this.attachmentsOfVolume(v.id).length === 0) {
-      v.attach_status = 'detached';
-      this.set(v, 'available');
-    }
-  }
-
-  async beginDetaching(volumeId: string): Promise<void> {
-    this.calls.push(`beginDetaching ${volumeId}`);
-    const v = this.vol(volumeId);
-    if (v.status === 'detaching') return;
-    if (v.status !== 'in-use') throw invalid(`Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach.`);
-    this.set(v, 'detaching');
-  }
-
-  async rollDetaching(volumeId: string): Promise<void> {
-    this.calls.push(`rollDetaching ${volumeId}`);
-    const v = this.vol(volumeId);
-    if (v.status === 'detaching') this.set(v, 'in-use');
-  }
-
-  async attachmentsOf(instanceUuid: string): Promise<AttachmentRow[]> {
-    return [...this.attachments.values()].filter((a) => a.instance_uuid === instanceUuid && !a.deleted).map((a) => ({ ...a }));
-  }
+  const server: Server = createApiServer({
+    mounts: [{ prefix: '/volume', router: service.router }],
+    authenticate: async (token) => {
+      if (!['admin', 'demo', 'alt', 'reader'].includes(token)) throw unauthorized();
+      return volContext(token);
+    },
+    identityUrl: () => 'http://127.0.0.1/identity',
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const call: VolFixture['call'] = async (user, method, path, body, headers = {}) => {
+    const h: Record<string, string> = { 'x-auth-token': user, ...headers };
+    if (body !== undefined) h['content-type'] = 'application/json';
+    const r = await fetch(`${url}/volume${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : undefined, headers: r.headers };
+  };
+  return Object.assign(fx, {
+    url, sql, bus, service, casts, call,
+    async waitStatus(id: string, ...want: string[]) {
+      for (let i = 0; i < 200; i++) {
+        const r = await call('admin', 'GET', `/v3/p-admin/volumes/${id}`);
+        if (r.status === 404 && want.includes('deleted')) return null;
+        if (want.includes(r.body?.volume?.status)) return r.body.volume;
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      throw new Error(`volume ${id} never reached ${want.join('/')}`);
+    },
+    async close() {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await bus.close();
+      await sql.close();
+    },
+  });
 }
