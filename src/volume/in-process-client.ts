@@ -8,7 +8,7 @@ import type { VolumeClient } from './client.js';
 import * as att from './attachments.js';
 import { getVolume } from './repo.js';
 import type { VolumeRow } from './types.js';
-import { createVolume, deleteVolume, type VolumeOpsDeps } from './volume-ops.js';
+import { createSnapshot, createVolume, deleteSnapshot, deleteVolume, type VolumeOpsDeps } from './volume-ops.js';
 
 const FAILED = ['error', 'error_deleting', 'error_extending', 'error_restoring'];
 
@@ -39,5 +39,10 @@ export function inProcessVolumeClient(deps: VolumeOpsDeps): VolumeClient {
     beginDetaching: (id) => att.beginDetaching(sql, id),
     rollDetaching: (id) => att.rollDetaching(sql, id),
     attachmentsOf: (uuid) => att.attachmentsOfInstance(sql, uuid),
+    async createSnapshot(req) {
+      const s = await createSnapshot(deps, req);
+      return { id: s.id };
+    },
+    deleteSnapshot: (id) => deleteSnapshot(deps, id),
   };
 }
