@@ -21,6 +21,7 @@ describe('services, hypervisors and availability zones', () => {
     assert.equal((await t.demo.get(S)).status, 403);
     const r = await t.admin.get(S);
     assert.equal(r.status, 200);
+    assert.deepEqual(r.body.services.filter((s: any) => !s.binary.startsWith('nova-')), [], 'only Nova services (the volume service has its own)');
     const computes = r.body.services.filter((s: any) => s.binary === 'nova-compute');
     assert.deepEqual(computes.map((s: any) => s.host).sort(), ['host1', 'host2']);
     const c = computes[0];

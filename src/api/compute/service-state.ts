@@ -45,9 +45,12 @@ export function novaDbTime(iso: string | null | undefined): string | null {
 
 export const SERVICE_COLUMNS = 'id, uuid, host, "binary" AS "binary", topic, disabled, disabled_reason, forced_down, last_seen_up, created_at, updated_at';
 
-/** Live (not deleted) services, optionally filtered by host and binary, ordered by id. */
+/**
+ * Live (not deleted) Nova services (binaries nova-*, not the block storage service's
+ * cinder-volume rows that share the table), optionally filtered by host and binary, ordered by id.
+ */
 export async function listServiceRows(sql: Sql, filter: { host?: string; binary?: string } = {}): Promise<ServiceRow[]> {
-  const where = ['deleted = 0'];
+  const where = ['deleted = 0', `"binary" LIKE 'nova-%'`];
   const params: SqlValue[] = [];
   if (filter.host !== undefined) {
     where.push('host = ?');

@@ -76,7 +76,7 @@ async function view(deps: ComputeApiDeps, req: ApiRequest, rows: ServiceRow[]) {
 }
 
 async function byHostBinary(sql: Sql, host: string, binary: string): Promise<ServiceRow> {
-  const row = await sql.get<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE host = ? AND "binary" = ? AND deleted = 0`, [host, binary]);
+  const row = await sql.get<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE host = ? AND "binary" = ? AND deleted = 0 AND "binary" LIKE 'nova-%'`, [host, binary]);
   if (!row) throw notFound('Unknown service');
   return row;
 }
@@ -123,7 +123,7 @@ async function update253(deps: ComputeApiDeps, req: ApiRequest) {
   if (b.status === undefined && b.forced_down === undefined) throw invalid("At least one of 'status' or 'forced_down' must be specified.");
   if (b.disabled_reason !== undefined && b.status !== 'disabled')
     throw invalid("Specifying 'disabled_reason' with status 'enabled' is invalid.");
-  const row = await sql.get<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE uuid = ? AND deleted = 0`, [id]);
+  const row = await sql.get<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE uuid = ? AND deleted = 0 AND "binary" LIKE 'nova-%'`, [id]);
   if (!row) throw notFound(`Service ${id} not found.`);
   if (row.binary !== 'nova-compute')
     throw invalid(`Updating a ${row.binary} service is not supported. Only nova-compute services can be updated.`);
@@ -163,7 +163,7 @@ export const mountServices: MountFn = (router, deps) => {
       row = await sql.get<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE uuid = ? AND deleted = 0`, [id]);
     } else {
       if (!/^\d+$/.test(id)) throw invalid(`Service id in request ${id} is invalid.`);
-      row = await sql.get<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE id = ? AND deleted = 0`, [Number(id)]);
+      row = await sql.get<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE id = ? AND deleted = 0 AND "binary" LIKE 'nova-%'`, [Number(id)]);
     }
     if (!row) throw notFound(`Service ${id} not found.`);
     const found = row;
