@@ -8,6 +8,8 @@
  * again by their pid files and QMP sockets. NICs: each network_info VIF is a virtio-net device on
  * its tap, which the network agent created in the host's network namespace; QEMU runs inside
  * that namespace (opts.netns), and NICs are hot-plugged and unplugged over QMP (nics.ts).
+ * Volumes (files named by their connection_info) are virtio-blk disks recorded in guest.json and
+ * hot-plugged and unplugged over QMP (volumes.ts); a boot volume replaces the root disk overlay.
  */
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +20,9 @@ import type { FlavorSnapshot } from '../../objects/flavor.js';
 import type { ComputeDriver, DriverCapabilities, HostResources, InstancePayload } from '../driver.js';
 import type { VolumeDevice } from '../../volume/types.js';
 import { invalid } from '../../errors.js';
+
+/** How long a guest gets to release a volume (ACPI eject) when the caller names no timeout. */
+export const VOLUME_DETACH_TIMEOUT_SEC = 30;
 import type { Vif } from '../../network/types.js';
 import { needsConfigDrive } from '../metadata-content.js';
 import { buildConfigDrive } from './config-drive.js';
@@ -28,6 +33,7 @@ import { Guests } from './guests.js';
 import { detectAccelerator, hostCapacity, qemuVersion, type Accelerator } from './host.js';
 import { nicOf, plugNic, unplugNic } from './nics.js';
 import type { GuestDefinition } from './process.js';
+import { bootVolume, plugVolume, unplugVolume, volumeOf, withSlot, type GuestVolume } from './volumes.js';
 
 export interface QemuDriverOptions {
   host: string;
@@ -96,19 +102,27 @@ export class QemuDriver implements ComputeDriver {
       await rotateConsoleLog(this.guests.files(uuid).console, this.opts.config.consoleLogCapBytes).catch(() => undefined);
   }
 
-  /** Fetches and checks the images and creates the guest's root disk and config drive. */
-  private async prepare(instance: InstancePayload): Promise<GuestDefinition> {
+  /**
+   * Fetches and checks the images and creates the guest's root disk and config drive. With a boot
+   * volume (boot_index 0 in instance.volumes) the volume is the root disk and no image disk is
+   * made; an AMI-style image's kernel and ramdisk (from instance.image's properties, which for a
+   * volume made from an image are the volume's image metadata, else instance.kernel_id and
+   * ramdisk_id) still boot it. `current`: the volumes to keep when the payload carries none.
+   */
+  private async prepare(instance: InstancePayload, current: GuestVolume[] = []): Promise<GuestDefinition> {
     const image = instance.image;
-    if (!image) throw new Error('The qemu driver boots servers from images only; booting from a volume is not available yet.');
-    const prop = (k: string) => (typeof image.properties[k] === 'string' && image.properties[k] ? (image.properties[k] as string) : null);
+    const volumes = (instance.volumes ? instance.volumes.map(volumeOf) : current).reduce<GuestVolume[]>((acc, v) => [...acc, withSlot(v, acc)], []);
+    const boot = bootVolume(volumes);
+    if (!image && !boot) throw new Error(`Instance ${instance.uuid} has neither an image nor a boot volume to boot from.`);
+    const props = image?.properties ?? {};
+    const prop = (k: string) => (typeof props[k] === 'string' && props[k] ? (props[k] as string) : null);
     const kernelId = prop('kernel_id') ?? instance.kernel_id;
     const ramdiskId = prop('ramdisk_id') ?? instance.ramdisk_id;
     const kernel = kernelId ? await this.images.file(kernelId, 'kernel') : null;
     const ramdisk = kernel && ramdiskId ? await this.images.file(ramdiskId, 'ramdisk') : null;
-    const base = await this.images.disk(image, !!kernel);
     const f = this.guests.files(instance.uuid);
     await rm(f.disk, { force: true });
-    await createOverlay(f.disk, base, instance.flavor.root_gb, image);
+    if (!boot && image) await createOverlay(f.disk, await this.images.disk(image, !!kernel), instance.flavor.root_gb, image);
     const configDrive = needsConfigDrive(instance);
     await rm(f.configDrive, { force: true });
     if (configDrive) {
@@ -126,6 +140,7 @@ export class QemuDriver implements ComputeDriver {
       cmdline: kernel ? (prop('os_command_line') ?? 'root=/dev/vda console=tty0 console=ttyS0') : null,
       configDrive,
       nics: instance.network_info.map(nicOf),
+      volumes,
     };
   }
 
@@ -209,7 +224,7 @@ export class QemuDriver implements ComputeDriver {
     await this.guests.known(uuid);
     await this.guests.kill(uuid);
     await rm(this.guests.files(uuid).state, { force: true });
-    const def = await this.prepare(instance);
+    const def = await this.prepare(instance, (await this.guests.definition(uuid)).volumes);
     await this.guests.saveDefinition(def);
     await this.guests.start(def);
   }
@@ -220,8 +235,10 @@ export class QemuDriver implements ComputeDriver {
     const wasRunning = (await this.powerState(uuid)) === PowerState.RUNNING;
     await this.guests.shutdown(uuid, this.shutdownTimeout);
     await rm(this.guests.files(uuid).state, { force: true });
-    await growDisk(this.guests.files(uuid).disk, newFlavor.root_gb);
-    const def = { ...(await this.guests.definition(uuid)), memoryMb: newFlavor.memory_mb, vcpus: newFlavor.vcpus };
+    const old = await this.guests.definition(uuid);
+    // A boot volume keeps its size (volumes are extended through the volume service).
+    if (!bootVolume(old.volumes)) await growDisk(this.guests.files(uuid).disk, newFlavor.root_gb);
+    const def = { ...old, memoryMb: newFlavor.memory_mb, vcpus: newFlavor.vcpus };
     await this.guests.saveDefinition(def);
     if (wasRunning) await this.guests.start(def);
   }
@@ -246,15 +263,6 @@ export class QemuDriver implements ComputeDriver {
    * Running guest: asks it to release the NIC (Error after 20 s if it does not), then forgets the
    * NIC; stopped guest: forgets it. Idempotent: a vif the guest does not have succeeds.
    */
-  // TODO(issue 6): hot-plug with QMP blockdev-add + device_add virtio-blk.
-  async attachVolume(_uuid: string, _volume: VolumeDevice): Promise<void> {
-    throw invalid('Attaching volumes is not available with the qemu driver yet.');
-  }
-
-  async detachVolume(_uuid: string, _volumeId: string): Promise<void> {
-    throw invalid('Detaching volumes is not available with the qemu driver yet.');
-  }
-
   async detachInterface(uuid: string, vif: Vif): Promise<void> {
     const def = await this.guests.definition(uuid);
     const nics = def.nics ?? [];
@@ -262,6 +270,59 @@ export class QemuDriver implements ComputeDriver {
     await this.changeableDevices(uuid, 'detach an interface from');
     if (await this.guests.pid(uuid)) await unplugNic(await this.guests.qmp(uuid), nic);
     if (nics.some((n) => n.port === vif.id)) await this.guests.saveDefinition({ ...def, nics: nics.filter((n) => n.port !== vif.id) });
+  }
+
+  /**
+   * Running (or paused) guest: hot-plugs the volume (volumes.ts), then records it; stopped guest:
+   * records it for its next start. A suspended guest cannot change devices: Conflict. Idempotent
+   * (a recorded volume is plugged again only if the running guest lacks it). A volume attached
+   * to a running guest is always a data volume, whatever its boot_index.
+   */
+  attachVolume(uuid: string, device: VolumeDevice): Promise<void> {
+    return this.serialized(uuid, async () => {
+      const def = await this.guests.definition(uuid);
+      const volumes = def.volumes ?? [];
+      const known = volumes.find((v) => v.id === device.volume_id);
+      if ((await this.powerState(uuid)) === PowerState.SUSPENDED) {
+        if (known) return;
+        await this.changeableDevices(uuid, 'attach a volume to');
+      }
+      const vol = known ?? withSlot({ ...volumeOf(device), bootIndex: null }, volumes);
+      if (vol.bootIndex === 0) return; // the root disk is always there
+      if (await this.guests.pid(uuid)) await plugVolume(await this.guests.qmp(uuid), vol);
+      if (!known) await this.guests.saveDefinition({ ...def, volumes: [...volumes, vol] });
+    });
+  }
+
+  /**
+   * Running (or paused) guest: asks it to release the volume and waits up to timeoutSec (Error,
+   * the volume still attached and recorded, if it does not), then forgets it; stopped guest:
+   * forgets it. The boot volume cannot be detached (Invalid). Idempotent: a volume the guest
+   * does not have succeeds.
+   */
+  detachVolume(uuid: string, volumeId: string, timeoutSec = VOLUME_DETACH_TIMEOUT_SEC): Promise<void> {
+    return this.serialized(uuid, async () => {
+      const def = await this.guests.definition(uuid);
+      const volumes = def.volumes ?? [];
+      const vol = volumes.find((v) => v.id === volumeId);
+      if (vol?.bootIndex === 0) throw invalid(`Volume ${volumeId} is the root disk of instance ${uuid}; it cannot be detached.`);
+      if (!vol && !(await this.guests.pid(uuid))) return;
+      if (vol) await this.changeableDevices(uuid, 'detach a volume from');
+      if (await this.guests.pid(uuid)) await unplugVolume(await this.guests.qmp(uuid), vol ?? { id: volumeId, device: 'not recorded' }, timeoutSec);
+      if (vol) await this.guests.saveDefinition({ ...(await this.guests.definition(uuid)), volumes: volumes.filter((v) => v.id !== volumeId) });
+    });
+  }
+
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  /** Runs fn after the guest's earlier volume operations (each reads and rewrites guest.json). */
+  private serialized<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(uuid) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(fn);
+    const tail = next.catch(() => undefined);
+    this.chains.set(uuid, tail);
+    void tail.then(() => this.chains.get(uuid) === tail && this.chains.delete(uuid));
+    return next;
   }
 
   private async changeableDevices(uuid: string, op: string): Promise<void> {
@@ -295,10 +356,13 @@ export class QemuDriver implements ComputeDriver {
   async snapshot(uuid: string, dir: string): Promise<{ path: string; disk_format: string; container_format: string }> {
     const running = (await this.powerState(uuid)) === PowerState.RUNNING;
     const path = join(dir, `${uuid}.qcow2`);
+    // A guest booted from a volume: its root disk is the volume's file.
+    const boot = bootVolume((await this.guests.definition(uuid)).volumes);
+    const [format, source] = boot ? [boot.format, boot.path] : ['qcow2', this.guests.files(uuid).disk];
     const c = running ? await this.guests.qmp(uuid) : null;
     if (c) await c.execute('stop');
     try {
-      await run('qemu-img', ['convert', '-U', '-f', 'qcow2', '-O', 'qcow2', this.guests.files(uuid).disk, path]);
+      await run('qemu-img', ['convert', '-U', '-f', format, '-O', 'qcow2', source, path]);
     } finally {
       if (c) await c.execute('cont').catch(() => undefined);
     }

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Accelerator } from './host.js';
+import { blockdevOf, bootVolume, dataVolumeArgs, deviceArg, type GuestVolume } from './volumes.js';
 
 export interface GuestDefinition {
   uuid: string;
@@ -26,6 +27,11 @@ export interface GuestDefinition {
    * host's network namespace. Absent in guest.json files written before networking (no NICs).
    */
   nics?: GuestNic[];
+  /**
+   * The guest's volumes (volumes.ts): a boot volume (bootIndex 0) is its root disk instead of
+   * the `disk` overlay; data volumes follow the root disk. Absent in older guest.json files.
+   */
+  volumes?: GuestVolume[];
 }
 
 /** One NIC of a guest: the port it belongs to, its tap in the host's namespace and its MAC. */
@@ -71,9 +77,15 @@ export function qemuArgs(def: GuestDefinition, dir: string, incoming?: string): 
     '-chardev', `file,id=serial0,path=${esc(f.console)},append=on`,
     '-serial', 'chardev:serial0',
     '-qmp', `unix:${esc(f.qmp)},server=on,wait=off`,
-    '-drive', `file=${esc(f.disk)},format=qcow2,if=none,id=root,cache=writeback,discard=unmap`,
-    '-device', 'virtio-blk-pci,drive=root,bootindex=1',
   ];
+  const boot = bootVolume(def.volumes);
+  if (boot) args.push('-blockdev', JSON.stringify(blockdevOf(boot)), '-device', deviceArg(boot, 1));
+  else
+    args.push(
+      '-drive', `file=${esc(f.disk)},format=qcow2,if=none,id=root,cache=writeback,discard=unmap`,
+      '-device', 'virtio-blk-pci,drive=root,bootindex=1',
+    );
+  args.push(...dataVolumeArgs(def.volumes ?? []));
   if (def.configDrive)
     args.push('-drive', `file=${esc(f.configDrive)},format=raw,if=none,id=config,readonly=on`, '-device', 'virtio-blk-pci,drive=config');
   for (const nic of def.nics ?? []) {

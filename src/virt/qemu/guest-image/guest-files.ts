@@ -6,7 +6,8 @@
  *
  * What the guest does at boot (rcS), in order, all reported on the console (ttyS0):
  * mounts proc/sys/dev; loads the kernel modules listed in /lib/modules/load-order; starts
- * acpid (power button -> poweroff); takes a DHCP lease on every NIC; reads the config drive
+ * acpid (power button -> poweroff); takes a DHCP lease on every NIC; starts the disk watcher
+ * (DISK_WATCH: attached and detached virtio disks on the console); reads the config drive
  * (label config-2), else the metadata service when a NIC got a lease; sets the hostname (the
  * metadata hostname up to its first dot); installs public_keys into /root/.ssh/authorized_keys;
  * starts dropbear (new ed25519 host key) and busybox httpd on port 80; mounts /dev/vda
@@ -62,6 +63,9 @@ for d in /sys/class/net/*; do
   udhcpc -i "$n" -s /usr/share/udhcpc/default.script -t 3 -T 1 -A 10 -b -p "/run/udhcpc.$n.pid" >/dev/null 2>&1 &
 done
 wait
+# Block devices: the ones there now, then every disk hot-plugged or unplugged, on the console.
+# (Started after the wait above, which would otherwise wait for it.)
+/usr/lib/tiny-linux/disk-watch &
 IPS=$(ip -o -4 addr show | awk '$2 != "lo" { sub(/\/.*/, "", $4); printf "%s%s", sep, $4; sep = " " }')
 
 # Metadata: the config drive, else the metadata service (only when a NIC got a lease).
@@ -208,6 +212,42 @@ esac
 exit 0
 `;
 
+/**
+ * Reports the guest's virtio disks on the console: one line per disk present when it starts,
+ * then one per change, checked every second:
+ * `=== disk vdb attached serial <serial or none> size <N> MiB ===` and `=== disk vdb detached ===`.
+ */
+const DISK_WATCH = String.raw`#!/bin/sh
+# tiny-linux disk watcher: virtio disks appearing and disappearing, reported on the console.
+line() {
+  s=$(cat "/sys/block/$1/serial" 2>/dev/null)
+  [ -n "$s" ] || s=none
+  n=$(cat "/sys/block/$1/size" 2>/dev/null)
+  [ -n "$n" ] || n=0
+  echo "=== disk $1 attached serial $s size $((n / 2048)) MiB ==="
+}
+list() {
+  for d in /sys/block/vd*; do [ -e "$d" ] && basename "$d"; done
+}
+old=
+first=1
+while :; do
+  now=$(list | xargs)
+  if [ "$now" != "$old" ]; then
+    for d in $now; do
+      case " $old " in *" $d "*) ;; *) line "$d" ;; esac
+    done
+    for d in $old; do
+      case " $now " in *" $d "*) ;; *) echo "=== disk $d detached ===" ;; esac
+    done
+    [ -n "$first" ] && echo "tiny-linux: disks: $now"
+    old=$now
+  fi
+  first=
+  sleep 1
+done > /dev/console 2>&1
+`;
+
 const POWER_BUTTON = `#!/bin/sh
 # busybox acpid runs this on the ACPI power button.
 echo "tiny-linux: ACPI power button pressed: powering off" > /dev/console
@@ -277,6 +317,7 @@ export const GUEST_FILES: readonly GuestFile[] = [
   { path: 'usr/share/udhcpc/default.script', mode: 0o755, text: UDHCPC_SCRIPT },
   { path: 'etc/acpi/PWRF/00000080', mode: 0o755, text: POWER_BUTTON },
   { path: 'usr/lib/tiny-linux/json-flatten.awk', mode: 0o644, text: JSON_FLATTEN },
+  { path: 'usr/lib/tiny-linux/disk-watch', mode: 0o755, text: DISK_WATCH },
   { path: 'etc/profile', mode: 0o644, text: PROFILE },
   { path: 'etc/passwd', mode: 0o644, text: 'root:x:0:0:root:/root:/bin/sh\n' },
   { path: 'etc/shadow', mode: 0o600, text: 'root:*:19000:0:99999:7:::\n' },
