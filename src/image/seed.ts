@@ -1,7 +1,8 @@
 /**
  * The image every fresh cloud offers: public `tiny-linux`.
- * - With the fake driver (seedImages): a PLACEHOLDER (a few KiB of descriptive bytes, not a
- *   bootable disk); the fake driver never reads it.
+ * - With the fake driver (seedImages): a PLACEHOLDER: a valid but empty qcow2 disk of 1 GiB
+ *   (256 KiB stored, nothing bootable on it). The fake driver never reads it; volumes made
+ *   from it (boot from volume) convert it like any real image.
  * - With the qemu driver (seedGuestImage): the real test guest, AMI-style: `tiny-linux-kernel`
  *   (aki), `tiny-linux-ramdisk` (ari), both hidden, and `tiny-linux` (qcow2) naming them in
  *   kernel_id/ramdisk_id, built by src/virt/qemu/guest-image.
@@ -17,6 +18,7 @@ import type { ImageRecord } from './model.js';
 import { insertImage, markDeleted } from './repo.js';
 import type { ImageStore, StoredData } from './store.js';
 import { virtualSize } from './virtual-size.js';
+import { emptyQcow2 } from './empty-qcow2.js';
 import type { GuestImageFiles } from '../virt/qemu/guest-image/index.js';
 
 export type { GuestImageFiles };
@@ -26,14 +28,21 @@ export const SEED_KERNEL_NAME = 'tiny-linux-kernel';
 export const SEED_RAMDISK_NAME = 'tiny-linux-ramdisk';
 /** The property naming the guest-image build a seeded image came from. */
 export const IMAGE_VERSION_PROPERTY = 'nova_ts_image_version';
-const PLACEHOLDER_SIZE = 4096;
-const PLACEHOLDER_DESCRIPTION = 'Placeholder test image: not bootable yet';
+const PLACEHOLDER_VIRTUAL_SIZE = 2 ** 30;
+/** The text placeholder of earlier versions (4 KiB of repeated words), still recognised and replaced. */
+const OLD_PLACEHOLDER_DESCRIPTION = 'Placeholder test image: not bootable yet';
+const OLD_PLACEHOLDER_MD5 = oldPlaceholderMd5();
+
+function oldPlaceholderMd5(): string {
+  const text = Buffer.from('nova-ts placeholder for the tiny-linux test image: not a bootable disk.\n');
+  const out = Buffer.alloc(4096);
+  for (let i = 0; i < out.length; i += text.length) text.copy(out, i);
+  return createHash('md5').update(out).digest('hex');
+}
+const PLACEHOLDER_DESCRIPTION = 'Placeholder test image for the fake driver: an empty qcow2 disk, not bootable';
 
 export function placeholderData(): Buffer {
-  const text = Buffer.from('nova-ts placeholder for the tiny-linux test image: not a bootable disk.\n');
-  const out = Buffer.alloc(PLACEHOLDER_SIZE);
-  for (let i = 0; i < out.length; i += text.length) text.copy(out, i);
-  return out;
+  return emptyQcow2(PLACEHOLDER_VIRTUAL_SIZE);
 }
 
 async function adminProject(sql: Sql): Promise<string | null> {
@@ -183,6 +192,9 @@ async function liveSeeded(sql: Sql): Promise<SeededRow[]> {
   return rows.filter((r) => {
     const props = JSON.parse(r.properties || '{}') as Record<string, string>;
     if (props[IMAGE_VERSION_PROPERTY]) return true;
-    return r.name === SEED_IMAGE_NAME && r.checksum === placeholder && props.description === PLACEHOLDER_DESCRIPTION;
+    if (r.name !== SEED_IMAGE_NAME) return false;
+    // Data dirs seeded before the placeholder became a real qcow2 carry the older text one.
+    if (r.checksum === OLD_PLACEHOLDER_MD5 && props.description === OLD_PLACEHOLDER_DESCRIPTION) return true;
+    return r.checksum === placeholder && props.description === PLACEHOLDER_DESCRIPTION;
   });
 }
