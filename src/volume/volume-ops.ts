@@ -29,10 +29,11 @@ export interface VolumeOpsDeps {
 const GiB = 1024 ** 3;
 export const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
 
-/** Cinder's message for a delete refused by the status rule. */
-function cannotDelete(status: string, reason?: string): Error {
+/** Cinder's message for a delete refused by the status rule, or (with reason) by what the volume holds. */
+function cannotDelete(status: string, reason?: { id: string; why: string }): Error {
+  if (reason) return invalid(`Invalid volume: Volume ${reason.id} ${reason.why}.`);
   return invalid(
-    `Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots or be disassociated from snapshots after volume transfer${reason ? ` (${reason})` : ''}, but current status is: ${status}.`,
+    `Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots or be disassociated from snapshots after volume transfer, but current status is: ${status}.`,
   );
 }
 
@@ -163,9 +164,9 @@ export async function deleteVolume(deps: VolumeOpsDeps, volumeId: string, opts: 
     const v = await getVolume(tx, volumeId);
     if (!DELETABLE.includes(v.status)) throw cannotDelete(v.status);
     const live = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM volume_attachments WHERE volume_id = ? AND deleted = 0', [volumeId]);
-    if (Number(live?.n ?? 0) > 0 || v.attach_status === 'attached') throw cannotDelete(v.status, 'it is attached');
+    if (Number(live?.n ?? 0) > 0 || v.attach_status === 'attached') throw cannotDelete(v.status, { id: v.id, why: 'is attached to a server; detach it first' });
     const snaps = await tx.all<{ id: string; status: string }>('SELECT id, status FROM volume_snapshots WHERE volume_id = ? AND deleted = 0', [volumeId]);
-    if (snaps.length && !opts.cascade) throw cannotDelete(v.status, `it has ${snaps.length} snapshot(s); delete them first or use cascade`);
+    if (snaps.length && !opts.cascade) throw cannotDelete(v.status, { id: v.id, why: `has ${snaps.length} snapshot(s); delete them first, or delete the volume with its snapshots (cascade, \`openstack volume delete --purge\`)` });
     const busy = snaps.find((s) => !['available', 'error', 'error_deleting'].includes(s.status));
     if (busy) throw invalid(`Invalid volume: Snapshot ${busy.id} of the volume is ${busy.status}; it can be deleted only when available or error.`);
     const now = nowIso();
