@@ -222,6 +222,38 @@ if (!haveQemu) {
     }
   });
 
+  test('qemu volumes: a hot-plugged volume survives a suspend and resume (same PCI slot) and a restart of the driver', async () => {
+    const f = await fixture();
+    const volumeId = '5a5e1d00-0d1e-4c55-9a57-3c2b0f9e1d03';
+    const file = join(f.root, 'volume.qcow2');
+    spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', file, '32M']);
+    const vm = contractInstance({ image_ref: images.disk.id, image: images.disk, config_drive: true, display_name: 'keeper', hostname: 'keeper' });
+    let again: QemuDriver | null = null;
+    try {
+      await f.driver.spawn(vm);
+      await waitConsole(f.driver, vm.uuid, /=== tiny-linux keeper up/);
+      await f.driver.attachVolume(vm.uuid, device(volumeId, file));
+      let at = (await waitConsole(f.driver, vm.uuid, /=== disk vd[a-z] attached serial 5a5e1d00-0d1e-4c55-9 size 32 MiB ===/)).length;
+      // Restoring the saved memory needs the disk at the slot it was hot-plugged into.
+      await f.driver.suspend(vm.uuid);
+      await f.driver.resume(vm.uuid);
+      assert.equal(await f.driver.powerState(vm.uuid), 1);
+      await f.driver.close();
+      again = new QemuDriver(f.driver.opts);
+      await again.init('vol-host');
+      await again.detachVolume(vm.uuid, volumeId, 20);
+      at = (await waitConsole(again, vm.uuid, /=== disk vd[a-z] detached ===/, at)).length;
+      await again.attachVolume(vm.uuid, device(volumeId, file));
+      await waitConsole(again, vm.uuid, /=== disk vd[a-z] attached serial 5a5e1d00/, at);
+    } finally {
+      await (again ?? f.driver).destroy(vm.uuid).catch(() => undefined);
+      killGuests(vm.uuid);
+      await again?.close();
+      await f.driver.close();
+      await rm(f.root, { recursive: true, force: true });
+    }
+  });
+
   test('qemu volumes: boot from a volume made from tiny-linux (kernel and ramdisk from the payload, no image disk)', async () => {
     const f = await fixture();
     const volumeId = 'b00710ad-7e57-4c55-9a57-3c2b0f9e1d02';
