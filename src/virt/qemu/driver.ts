@@ -20,9 +20,6 @@ import type { FlavorSnapshot } from '../../objects/flavor.js';
 import type { ComputeDriver, DriverCapabilities, HostResources, InstancePayload } from '../driver.js';
 import type { VolumeDevice } from '../../volume/types.js';
 import { invalid } from '../../errors.js';
-
-/** How long a guest gets to release a volume (ACPI eject) when the caller names no timeout. */
-export const VOLUME_DETACH_TIMEOUT_SEC = 30;
 import type { Vif } from '../../network/types.js';
 import { needsConfigDrive } from '../metadata-content.js';
 import { buildConfigDrive } from './config-drive.js';
@@ -34,6 +31,9 @@ import { detectAccelerator, hostCapacity, qemuVersion, type Accelerator } from '
 import { nicOf, plugNic, unplugNic } from './nics.js';
 import type { GuestDefinition } from './process.js';
 import { bootVolume, plugVolume, unplugVolume, volumeOf, withSlot, type GuestVolume } from './volumes.js';
+
+/** How long a guest gets to release a volume (ACPI eject) when the caller names no timeout. */
+export const VOLUME_DETACH_TIMEOUT_SEC = 30;
 
 export interface QemuDriverOptions {
   host: string;
