@@ -113,6 +113,9 @@ async function main(): Promise<number> {
       if (!images[id]) throw notFound(`Image ${id} could not be found.`);
       return images[id].meta;
     },
+    async visibleTo(id) {
+      return !!images[id];
+    },
     async dataPath(id) {
       return images[id].path;
     },

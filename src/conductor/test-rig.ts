@@ -19,13 +19,14 @@ import { startAction, getInstance, type InstanceRow } from '../db/instances.js';
 import type { ImageClient } from '../image/client.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
 import { nowIso } from '../util/time.js';
-import { MemoryVolumeClient } from '../volume/testing.js';
+import { MemoryVolumeClient } from '../volume/memory-client.js';
 import type { BdmRow } from './bdms.js';
 
 export const uploads: { id: string; path: string }[] = [];
 export const abandoned: string[] = [];
 export const images: ImageClient = {
   get: async (id) => ({ id, name: 'tiny', disk_format: 'qcow2', container_format: 'bare', size: 1024, min_disk: 0, min_ram: 0, properties: {} }),
+  visibleTo: async () => true,
   dataPath: async () => '/dev/null',
   uploadFile: async (id, path) => void uploads.push({ id, path }),
   abandon: async (id) => void abandoned.push(id),

@@ -7,6 +7,11 @@ import type { ImageMeta } from '../virt/driver.js';
 export interface ImageClient {
   /** Image metadata by id regardless of owner (service access); NotFound when missing or deleted. */
   get(id: string): Promise<ImageMeta>;
+  /**
+   * Whether the image is visible to a project (public, community, owned, or shared with it): what
+   * a user may build a volume or server from. False for a missing image.
+   */
+  visibleTo(id: string, projectId: string): Promise<boolean>;
   /** Path of the active image's data file on this machine (in-process only) or a download. */
   dataPath(id: string): Promise<string>;
   /** Uploads a file into a queued image and makes it active (snapshots). */

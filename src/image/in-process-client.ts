@@ -6,7 +6,7 @@ import { imageNotFound } from './access.js';
 import type { ImageClient } from './client.js';
 import type { Images } from './images.js';
 import type { ImageRecord } from './model.js';
-import { findImage, markDeleted } from './repo.js';
+import { findImage, findMember, markDeleted } from './repo.js';
 import { nowIso } from '../util/time.js';
 
 export function imageMeta(r: ImageRecord): ImageMeta {
@@ -32,6 +32,12 @@ export function inProcessClient(sql: Sql, images: Images): ImageClient {
   return {
     async get(id) {
       return imageMeta(await live(id));
+    },
+    async visibleTo(id, projectId) {
+      const r = await findImage(sql, id);
+      if (!r) return false;
+      if (r.visibility === 'public' || r.visibility === 'community' || r.owner === projectId) return true;
+      return r.visibility === 'shared' && (await findMember(sql, id, projectId)) !== undefined;
     },
     async dataPath(id) {
       const r = await live(id);

@@ -32,6 +32,9 @@ const images: ImageClient = {
     if (!IMAGES[id]) throw notFound(`Image ${id} could not be found.`);
     return IMAGES[id];
   },
+  async visibleTo(id) {
+    return !!IMAGES[id];
+  },
   async dataPath(id) {
     if (!IMAGES[id]) throw notFound(`Image ${id} could not be found.`);
     return id === 'big' ? bigImagePath : imagePath;

@@ -36,6 +36,7 @@ export const fakeImages: ImageClient = {
     if (id !== IMAGE_ID) throw notFound(`Image ${id} could not be found.`);
     return { id, name: 'tiny-linux', disk_format: 'qcow2', container_format: 'bare', size: 1.5 * 1024 ** 3, min_disk: 0, min_ram: 0, properties: { hw_disk_bus: 'virtio' } };
   },
+  visibleTo: async (id) => id === IMAGE_ID,
   dataPath: async () => '/nonexistent',
   uploadFile: async () => {},
   abandon: async () => {},

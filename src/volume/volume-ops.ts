@@ -110,8 +110,10 @@ export async function createVolume(deps: VolumeOpsDeps, req: CreateVolumeRequest
     imageMeta = json(source.volume_image_metadata, {});
   }
   if (req.image_id) {
+    const unusable = () => invalid(`Invalid image identifier or unable to access requested image: ${req.image_id}.`);
+    if (!req.admin && !(await deps.images.visibleTo(req.image_id, req.project_id))) throw unusable();
     const img = await deps.images.get(req.image_id).catch(() => {
-      throw invalid(`Invalid image identifier or unable to access requested image: ${req.image_id}.`);
+      throw unusable();
     });
     const imageGb = Math.max(Math.ceil((img.size ?? 0) / GiB), img.min_disk ?? 0, 1);
     if (size === null) size = imageGb;

@@ -57,6 +57,19 @@ describe('volumes (Block Storage v3 API of a whole cloud)', () => {
     await waitFor(async () => !existsSync(row.path), 'file removed');
   });
 
+  it('makes a bootable volume from a visible image, and refuses another project\'s private image', async () => {
+    const tiny = (await tc.demo.get('/image/v2/images?name=tiny-linux')).body.images[0];
+    const v = await create(tc.demo, { size: 1, imageRef: tiny.id, name: 'boot' });
+    assert.equal(v.bootable, 'true');
+    assert.equal(v.volume_image_metadata.image_id, tiny.id);
+    const priv = await tc.admin.post('/image/v2/images', { name: 'admins-only', disk_format: 'raw', container_format: 'bare', visibility: 'private' });
+    assert.equal(priv.status, 201);
+    const r = await tc.demo.post(`${base(tc.demo)}/volumes`, { volume: { size: 1, imageRef: priv.body.id } });
+    assert.equal(r.status, 400);
+    assert.match(r.body.badRequest.message, /unable to access requested image/);
+    assert.equal((await tc.demo.get(`${base(tc.demo)}/volumes?name=admins-only`)).body.volumes.length, 0, 'nothing created');
+  });
+
   it('attaches through the v3 attachments API: reserved, connection_info with the file, in-use, then available', async () => {
     const v = await create(tc.demo, { size: 1 });
     const server = '5e5e5e5e-0000-4000-8000-000000000001';

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { IMAGE_ID, placeOnHost, startKit, type Kit } from './server-test-kit.js';
 import { mountServerVolumeAttachments } from './server-volume-attachments.js';
-import { MemoryVolumeClient } from '../../volume/testing.js';
+import { MemoryVolumeClient } from '../../volume/memory-client.js';
 
 describe('os-volume_attachments, boot from volume and volumes_attached (router level, in-memory volumes, recording host)', () => {
   let k: Kit;
