@@ -8,6 +8,7 @@ import { nowIso } from '../../util/time.js';
 import { DEFAULT_TYPE_NAME, defaultVolumeType, findVolumeType, type VolumeTypeRow } from '../repo.js';
 import { typeView } from '../views.js';
 import { route, type ApiDeps } from './context.js';
+import { mountVolumeTypeExtraSpecs } from './volume-type-extra-specs.js';
 
 const createSchema = {
   type: 'object', required: ['volume_type'], additionalProperties: false,
@@ -62,6 +63,7 @@ export function mountVolumeTypes(router: Router, deps: ApiDeps): void {
     await sql.run('UPDATE volume_types SET deleted = 1, updated_at = ? WHERE id = ?', [nowIso(), t.id]);
     return { status: 202 };
   });
+  mountVolumeTypeExtraSpecs(router, deps);
 }
 
 /** Creates `__DEFAULT__` when no type of that name exists. Idempotent. */
