@@ -47,8 +47,12 @@ export function volumeSummary(v: ViewCtx, row: VolumeRow) {
   return { id: row.id, links: links(v, 'volumes', row.id), name: row.name };
 }
 
-/** The detail view; attachments are the volume's live attachments (only attached ones are shown). */
-export function volumeView(v: ViewCtx, row: VolumeRow, attachments: AttachmentRow[], typeName: string | null, typeId: string | null) {
+/**
+ * The detail view; attachments are the volume's live attachments (only attached ones are shown).
+ * `extended`: Cinder's API extensions (volume_image_metadata, and for admins the tenant, host
+ * and migration attributes) extend only show and list-detail, not the create and update answers.
+ */
+export function volumeView(v: ViewCtx, row: VolumeRow, attachments: AttachmentRow[], typeName: string | null, typeId: string | null, extended = true) {
   const out: Record<string, unknown> = {
     id: row.id,
     name: row.name,
@@ -73,8 +77,8 @@ export function volumeView(v: ViewCtx, row: VolumeRow, attachments: AttachmentRo
     links: links(v, 'volumes', row.id),
   };
   const imageMeta = json<Record<string, string>>(row.volume_image_metadata, {});
-  if (Object.keys(imageMeta).length) out.volume_image_metadata = imageMeta;
-  if (v.isAdmin) {
+  if (extended && Object.keys(imageMeta).length) out.volume_image_metadata = imageMeta;
+  if (extended && v.isAdmin) {
     out['os-vol-tenant-attr:tenant_id'] = row.project_id;
     out['os-vol-host-attr:host'] = row.host ? `${row.host}@file#file` : null;
     out['os-vol-mig-status-attr:migstat'] = null;
@@ -92,7 +96,8 @@ export function volumeView(v: ViewCtx, row: VolumeRow, attachments: AttachmentRo
   return out;
 }
 
-export function snapshotView(v: ViewCtx, row: SnapshotRow) {
+/** A snapshot; `extended` (show and list-detail only, as Cinder's extension): progress and project. */
+export function snapshotView(v: ViewCtx, row: SnapshotRow, extended = false) {
   const out: Record<string, unknown> = {
     id: row.id,
     name: row.name,
@@ -103,9 +108,11 @@ export function snapshotView(v: ViewCtx, row: SnapshotRow) {
     metadata: json<Record<string, string>>(row.metadata, {}),
     created_at: cinderTime(row.created_at),
     updated_at: cinderTime(row.updated_at),
-    'os-extended-snapshot-attributes:progress': row.status === 'available' ? '100%' : '0%',
-    'os-extended-snapshot-attributes:project_id': row.project_id,
   };
+  if (extended) {
+    out['os-extended-snapshot-attributes:progress'] = row.status === 'available' ? '100%' : '0%';
+    out['os-extended-snapshot-attributes:project_id'] = row.project_id;
+  }
   if (v.mv.atLeast('3.14')) out.group_snapshot_id = null;
   if (v.mv.atLeast('3.41')) out.user_id = row.user_id;
   if (v.mv.atLeast('3.65')) out.consumes_quota = true;

@@ -200,6 +200,15 @@ async function update(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiRespons
   const swap = a.volumeId !== volumeId || !req.mv.atLeast('2.85');
   if (swap) {
     requireAdmin(ctx, 'os_compute_api:os-volumes-attachments:swap');
+    // Nova's lookups come first: the server, the attached volume (404), the new one (400), the
+    // mapping (404); only then would the swap itself start.
+    const row = await loadServer(deps.sql, ctx, req.params.id);
+    const vols = volumeClient(deps);
+    await visibleVolume(vols, ctx, volumeId);
+    await visibleVolume(vols, ctx, a.volumeId).catch((e) => {
+      throw isNovaError(e) && e.kind === 'NotFound' ? invalid(e.message) : e;
+    });
+    await attachedBdm(deps, row, volumeId);
     throw invalid('Swapping the volume of an attachment is not available in nova-ts yet.');
   }
   requireWriter(ctx, 'os_compute_api:os-volumes-attachments:update');

@@ -151,6 +151,8 @@ export const mountVolumesProxy: MountFn = (router, deps) => {
   const V = `${API_PREFIX}/os-volumes`;
   const list = async (req: ApiRequest): Promise<ApiResponse> => {
     const { ctx } = gate(deps, req);
+    // Nova routes `GET /os-volumes/` to show with an empty id: 404, not the list.
+    if (req.path.endsWith('/')) throw notFound('Volume  could not be found.');
     const { where, params } = scope(ctx);
     const rows = await deps.sql.all<VolumeRow>(`SELECT * FROM volumes WHERE ${where} ORDER BY created_at DESC, id`, params);
     return { status: 200, body: { volumes: await volumeViews(deps, limited(req, rows)) } };
@@ -189,6 +191,7 @@ export const mountVolumesProxy: MountFn = (router, deps) => {
   const SN = `${API_PREFIX}/os-snapshots`;
   const listSnapshots = async (req: ApiRequest): Promise<ApiResponse> => {
     const { ctx } = gate(deps, req);
+    if (req.path.endsWith('/')) throw notFound('Snapshot  could not be found.');
     const { where, params } = scope(ctx);
     const rows = await deps.sql.all<SnapshotRow>(`SELECT * FROM volume_snapshots WHERE ${where} ORDER BY created_at DESC, id`, params);
     return { status: 200, body: { snapshots: limited(req, rows).map(snapshotView) } };

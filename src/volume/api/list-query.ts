@@ -1,6 +1,6 @@
 /**
  * Cinder's list parameters: limit/marker paging, `sort=key[:dir],...` (or sort_key/sort_dir),
- * applied to rows already filtered; and the `<collection>_links` next link.
+ * applied to rows already filtered; and the `<collection>_links` next link (on every full page).
  */
 import { invalid, notFound } from '../../errors.js';
 
@@ -61,6 +61,7 @@ export function paginate<T extends { id: string }>(rows: T[], q: URLSearchParams
     limit = Math.min(Number(rawLimit), MAX_LIMIT);
   }
   const items = sorted.slice(start, start + limit);
-  const full = items.length === limit && limit > 0 && start + limit < sorted.length;
+  // Cinder links a next page whenever this one is full, even when nothing follows it.
+  const full = items.length === limit && limit > 0;
   return { items, next: full ? link(items[items.length - 1].id, limit) : null };
 }

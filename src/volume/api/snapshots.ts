@@ -1,12 +1,12 @@
 /** Block Storage v3 snapshots: create (with force for in-use volumes), list, detail, show, update, delete. */
 import type { SqlValue } from '../../db/sql.js';
-import { invalid, policyForbidden } from '../../errors.js';
+import { policyForbidden } from '../../errors.js';
 import { requireWriter } from '../../api/policy.js';
 import type { Router } from '../../http/router.js';
 import { validate } from '../../http/validate.js';
 import { nowIso } from '../../util/time.js';
 import type { SnapshotRow } from '../repo.js';
-import { links, snapshotView } from '../views.js';
+import { snapshotView } from '../views.js';
 import { createSnapshot, deleteSnapshot } from '../volume-ops.js';
 import { element, parseBool, route, type ApiDeps, type Call } from './context.js';
 import { paginate } from './list-query.js';
@@ -20,7 +20,7 @@ const createSchema = {
     snapshot: {
       type: 'object', required: ['volume_id'], additionalProperties: false,
       properties: {
-        volume_id: { type: 'string', format: 'uuid-like' }, name: text, display_name: text, description: text, display_description: text,
+        volume_id: { type: ['string', 'null'] }, name: text, display_name: text, description: text, display_description: text,
         force: { type: ['boolean', 'string'] }, metadata: { oneOf: [metadataSchema, { type: 'null' }] },
       },
     },
@@ -61,20 +61,19 @@ export function mountSnapshots(router: Router, deps: ApiDeps): void {
       return `${c.baseUrl}/v3/${c.projectId}/snapshots${detail ? '/detail' : ''}?${next}`;
     });
     const body: Record<string, unknown> = {
-      snapshots: page.items.map((s) => (detail ? snapshotView(c, s) : { ...snapshotView(c, s), links: links(c, 'snapshots', s.id) })),
+      snapshots: page.items.map((s) => snapshotView(c, s, detail)),
     };
     if (page.next) body.snapshots_links = [{ href: page.next, rel: 'next' }];
     return { status: 200, body };
   };
   route(router, 'POST', '/snapshots', async (req, c) => {
     requireWriter(c.ctx, 'volume:create_snapshot');
-    const b = validate<{ snapshot: { volume_id: string; name?: string | null; display_name?: string | null; description?: string | null; display_description?: string | null; force?: boolean | string; metadata?: Record<string, string> | null } }>(
+    const b = validate<{ snapshot: { volume_id: string | null; name?: string | null; display_name?: string | null; description?: string | null; display_description?: string | null; force?: boolean | string; metadata?: Record<string, string> | null } }>(
       createSchema,
       req.body,
     ).snapshot;
-    const v = await visibleVolume(deps.sql, c, b.volume_id).catch(() => {
-      throw invalid(`Invalid input received: volume ${b.volume_id} could not be found.`);
-    });
+    // Cinder looks the volume up whatever volume_id is (null included): 404 when there is none.
+    const v = await visibleVolume(deps.sql, c, b.volume_id ?? 'None');
     const s = await createSnapshot(deps, {
       volume_id: v.id, project_id: v.project_id, user_id: c.ctx.userId, name: b.name ?? b.display_name ?? null,
       description: b.description ?? b.display_description ?? null, force: b.force === undefined ? false : parseBool(b.force, 'force'),
@@ -84,7 +83,7 @@ export function mountSnapshots(router: Router, deps: ApiDeps): void {
   });
   route(router, 'GET', '/snapshots', (req, c) => list(c, req.query, false));
   route(router, 'GET', '/snapshots/detail', (req, c) => list(c, req.query, true));
-  route(router, 'GET', '/snapshots/:id', async (req, c) => ({ status: 200, body: { snapshot: snapshotView(c, await visibleSnapshot(deps.sql, c, req.params.id)) } }));
+  route(router, 'GET', '/snapshots/:id', async (req, c) => ({ status: 200, body: { snapshot: snapshotView(c, await visibleSnapshot(deps.sql, c, req.params.id), true) } }));
   route(router, 'PUT', '/snapshots/:id', async (req, c) => {
     requireWriter(c.ctx, 'volume:update_snapshot');
     element(req.body, 'snapshot');

@@ -17,8 +17,8 @@ export async function visibleSnapshot(sql: Sql, c: Call, id: string): Promise<Sn
   return s;
 }
 
-/** Detail views of rows, in order (attachments and type names read once). */
-export async function volumeViews(sql: Sql, c: Call, rows: VolumeRow[]) {
+/** Detail views of rows, in order (attachments and type names read once); `extended` as volumeView. */
+export async function volumeViews(sql: Sql, c: Call, rows: VolumeRow[], extended = true) {
   const atts = await attachmentsOfVolumes(sql, rows.map((r) => r.id));
   const names = await typeNames(sql);
   return rows.map((r) =>
@@ -28,6 +28,7 @@ export async function volumeViews(sql: Sql, c: Call, rows: VolumeRow[]) {
       atts.filter((a) => a.volume_id === r.id),
       r.volume_type_id ? (names.get(r.volume_type_id) ?? null) : null,
       r.volume_type_id,
+      extended,
     ),
   );
 }

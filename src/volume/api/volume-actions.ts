@@ -1,15 +1,19 @@
 /**
  * POST /volumes/{id}/action: os-extend (while available), os-reset_status (admin),
- * os-set_bootable, os-update_readonly_flag. Unknown actions are 400 as Cinder says them.
+ * os-set_bootable, os-update_readonly_flag, and the older attach actions (os-reserve,
+ * os-unreserve, os-attach, os-detach, os-begin_detaching, os-roll_detaching; see
+ * ../legacy-attach.ts). Unknown actions are 400 as Cinder says them.
  */
 import { json } from '../../db/sql.js';
-import { invalid } from '../../errors.js';
+import { invalid, isNovaError } from '../../errors.js';
 import { requireAdmin, requireWriter } from '../../api/policy.js';
 import type { Router } from '../../http/router.js';
 import { validate } from '../../http/validate.js';
 import { nowIso } from '../../util/time.js';
 import { VOLUME_STATUSES } from '../types.js';
 import { extendVolume } from '../volume-ops.js';
+import { beginDetaching, rollDetaching } from '../attachments.js';
+import { attachVolume, detachVolume, reserveVolume, unreserveVolume } from '../legacy-attach.js';
 import { parseBool, route, type ApiDeps } from './context.js';
 import { visibleVolume } from './volume-access.js';
 
@@ -33,6 +37,24 @@ const readonlySchema = {
   type: 'object', required: ['readonly'], additionalProperties: false,
   properties: { readonly: { type: ['boolean', 'string'] } },
 };
+
+const attachSchema = {
+  type: 'object', required: ['mountpoint'], additionalProperties: false,
+  properties: {
+    instance_uuid: { oneOf: [{ type: 'string', format: 'uuid-like' }, { type: 'null' }] }, host_name: { type: ['string', 'null'], maxLength: 255 },
+    mountpoint: { type: 'string', minLength: 1, maxLength: 255 }, mode: { type: 'string', enum: ['rw', 'ro'] },
+  },
+};
+const detachSchema = {
+  type: ['object', 'null'], additionalProperties: false,
+  properties: { attachment_id: { oneOf: [{ type: 'string', format: 'uuid-like' }, { type: 'null' }] } },
+};
+const emptySchema = { type: ['object', 'null'], additionalProperties: false, properties: {} };
+
+/** A status Conflict from the attachment state machine as Cinder's 400 InvalidVolume. */
+function asInvalidVolume(e: unknown): unknown {
+  return isNovaError(e) && e.kind === 'Conflict' ? invalid(`Invalid volume: ${e.message}`) : e;
+}
 
 export function mountVolumeActions(router: Router, deps: ApiDeps): void {
   route(router, 'POST', '/volumes/:id/action', async (req, c) => {
@@ -72,6 +94,30 @@ export function mountVolumeActions(router: Router, deps: ApiDeps): void {
           throw invalid(`Invalid volume: Volume ${v.id} status must be available or in-use to change its read-only flag, but current status is: ${v.status}.`);
         const meta = { ...json<Record<string, string>>(v.metadata, {}), readonly: ro ? 'True' : 'False' };
         await deps.sql.run('UPDATE volumes SET metadata = ?, updated_at = ? WHERE id = ?', [JSON.stringify(meta), now, v.id]);
+        return { status: 202 };
+      }
+      case 'os-reserve':
+      case 'os-unreserve':
+      case 'os-begin_detaching':
+      case 'os-roll_detaching': {
+        requireWriter(c.ctx, `volume_extension:volume_actions:${action.slice(3)}`);
+        validate(emptySchema, args);
+        const op = { 'os-reserve': reserveVolume, 'os-unreserve': unreserveVolume, 'os-begin_detaching': beginDetaching, 'os-roll_detaching': rollDetaching }[action];
+        await op(deps.sql, v.id).catch((e: unknown) => {
+          throw asInvalidVolume(e);
+        });
+        return { status: 202 };
+      }
+      case 'os-attach': {
+        requireWriter(c.ctx, 'volume_extension:volume_actions:attach');
+        const a = validate<{ instance_uuid?: string | null; host_name?: string | null; mountpoint: string; mode?: 'rw' | 'ro' }>(attachSchema, args);
+        await attachVolume(deps.sql, v.id, a);
+        return { status: 202 };
+      }
+      case 'os-detach': {
+        requireWriter(c.ctx, 'volume_extension:volume_actions:detach');
+        const a = validate<{ attachment_id?: string | null } | null>(detachSchema, args);
+        await detachVolume(deps.sql, v.id, a?.attachment_id);
         return { status: 202 };
       }
       default:

@@ -129,10 +129,28 @@ export function mountVolumes(router: Router, deps: ApiDeps): void {
       source_volid: b.source_volid ?? null, snapshot_id: b.snapshot_id ?? null, availability_zone: b.availability_zone ?? null,
       volume_type: b.volume_type ?? null, multiattach: b.multiattach ?? false, metadata: b.metadata ?? {}, admin: c.isAdmin,
     });
-    return { status: 202, body: { volume: (await volumeViews(deps.sql, c, [row]))[0] } };
+    return { status: 202, body: { volume: (await volumeViews(deps.sql, c, [row], false))[0] } };
   });
   route(router, 'GET', '/volumes', (req, c) => list(deps, c, req.query, false));
   route(router, 'GET', '/volumes/detail', (req, c) => list(deps, c, req.query, true));
+  // 3.12: how many volumes the list would show and their total size; 3.36: their metadata values by key.
+  route(
+    router,
+    'GET',
+    '/volumes/summary',
+    async (req, c) => {
+      const rows = await listRows(deps, c, req.query);
+      const summary: Record<string, unknown> = { total_size: rows.reduce((n, r) => n + Number(r.size), 0), total_count: rows.length };
+      if (c.mv.atLeast('3.36')) {
+        const meta: Record<string, string[]> = {};
+        for (const r of rows)
+          for (const [k, val] of Object.entries(json<Record<string, string>>(r.metadata, {}))) if (!(meta[k] ??= []).includes(val)) meta[k].push(val);
+        summary.metadata = meta;
+      }
+      return { status: 200, body: { 'volume-summary': summary } };
+    },
+    '3.12',
+  );
   route(router, 'GET', '/volumes/:id', async (req, c) => {
     const v = await visibleVolume(deps.sql, c, req.params.id);
     return { status: 200, body: { volume: (await volumeViews(deps.sql, c, [v]))[0] } };
@@ -152,7 +170,7 @@ export function mountVolumes(router: Router, deps: ApiDeps): void {
       name ?? null, description ?? null, metadata, nowIso(), v.id,
     ]);
     const after = await visibleVolume(deps.sql, c, v.id);
-    return { status: 200, body: { volume: (await volumeViews(deps.sql, c, [after]))[0] } };
+    return { status: 200, body: { volume: (await volumeViews(deps.sql, c, [after], false))[0] } };
   });
   route(router, 'DELETE', '/volumes/:id', async (req, c) => {
     requireWriter(c.ctx, 'volume:delete');

@@ -1,0 +1,110 @@
+#!/bin/bash
+# tempest-volume.sh - run Tempest's volume tests (compute volume attachments, boot from volume,
+# Nova's os-volumes proxy, and the Block Storage v3 API subset nova-ts serves) against a
+# running nova-ts.
+#
+# It lets scripts/tempest-network.sh write tempest.conf (--conf-only: the base profile of
+# /work/shared/tempest/run_tempest.sh plus networking), then turns the volume service on:
+#   [service_available] cinder = true
+#   [volume] catalog_type = volumev3, min/max_microversion = the volume version document's
+#            (3.0..3.70), storage_protocol/vendor_name as nova-ts's volume service reports
+#   [volume-feature-enabled] api_v3, snapshot, clone on; backup, multi_backend,
+#            extend_attached_volume, manage_volume, manage_snapshot, api_v2 off
+#   [compute-feature-enabled] volume_multiattach = true, attach_encrypted_volume,
+#            swap_volume, volume_backed_live_migration = false
+#   [validation] run_validation = false (nothing SSHes into the guests)
+# and runs `tempest run` in the workspace. Last line: "N passed, N failed, N skipped".
+#
+#   cd /work/main && node --import tsx src/main.ts --data-dir /tmp/c --listen 127.0.0.1:23774 --driver fake --fake-hosts 2 &
+#   OS_CLIENT_CONFIG_FILE=/tmp/c/clouds.yaml scripts/tempest-volume.sh --cloud nova-ts \
+#     --image tiny-linux --workspace /tmp/tempest-volume
+#
+# Options: --cloud NAME, --workspace DIR (required; see tempest-network.sh on reuse), --regex RE
+# (default: the issue's sets, see SETS below), --exclude-list FILE, --concurrency N (default 2),
+# --image NAME, --flavor NAME, --network NAME, --conf-only.
+set -euo pipefail
+HERE=$(dirname "$(realpath "$0")")
+SETS='tempest\.api\.(compute\.(volumes\.|admin\.test_volume|servers\.test_create_server\.ServersTestBootFromVolume|servers\.test_server_actions.*[Vv]olume)|volume\.(test_volumes_get|test_volumes_list|test_volumes_actions|test_volumes_snapshots|test_volumes_extend|test_volume_delete_cascade|test_versions|test_availability_zone|test_volume_absolute_limits|admin\.test_volume_quotas))'
+CLOUD=${OS_CLOUD:-}; WS=""; REGEX=$SETS; EXCLUDE=""; CONC=2; CONF_ONLY=""
+NARGS=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --cloud) CLOUD=$2; shift 2;;          --workspace) WS=$2; shift 2;;
+    --regex) REGEX=$2; shift 2;;          --exclude-list) EXCLUDE=$(realpath "$2"); shift 2;;
+    --concurrency) CONC=$2; shift 2;;
+    --image|--flavor|--network) NARGS+=("$1" "$2"); shift 2;;
+    --conf-only) CONF_ONLY=1; shift;;
+    *) echo "unknown option $1" >&2; exit 2;;
+  esac
+done
+[ -n "$WS" ] || { echo "--workspace DIR is required" >&2; exit 2; }
+mkdir -p "$WS"; WS=$(realpath "$WS")
+
+CARGS=(--workspace "$WS" --conf-only "${NARGS[@]}")
+[ -n "$CLOUD" ] && CARGS+=(--cloud "$CLOUD")
+"$HERE/tempest-network.sh" "${CARGS[@]}"
+
+WS="$WS" /usr/bin/python3 - <<'EOF'
+import configparser, json, os, urllib.error, urllib.request
+env = os.environ
+path = env["WS"] + "/etc/tempest.conf"
+c = configparser.ConfigParser(interpolation=None)
+c.read(path)
+
+def req(method, url, body=None, token=None):
+    h = {"Accept": "application/json", "Content-Type": "application/json"}
+    if token: h["X-Auth-Token"] = token
+    r = urllib.request.Request(url, json.dumps(body).encode() if body else None, h, method=method)
+    with urllib.request.urlopen(r, timeout=60) as resp:
+        return resp.headers, json.loads(resp.read() or b"null")
+
+a = c["auth"]
+hdrs, tok = req("POST", c["identity"]["uri_v3"] + "/auth/tokens", {"auth": {"identity": {"methods": ["password"],
+    "password": {"user": {"name": a["admin_username"], "password": a["admin_password"],
+                          "domain": {"name": a["admin_domain_name"]}}}},
+    "scope": {"project": {"name": a["admin_project_name"], "domain": {"name": a["admin_domain_name"]}}}}})
+vol = next(e["url"].rstrip("/") for s in tok["token"]["catalog"] if s["type"] == "volumev3"
+           for e in s["endpoints"] if e["interface"] == "public")
+# the versions document sits above /v3/<project_id>
+root = vol.split("/v3")[0] + "/"
+try:
+    _, vers = req("GET", root, token=hdrs["X-Subject-Token"])
+except urllib.error.HTTPError as e:  # Cinder answers its versions list with 300 Multiple Choices
+    if e.code != 300: raise
+    vers = json.loads(e.read())
+v3 = next(v for v in vers["versions"] if v["id"].startswith("v3"))
+
+def put(section, key, value):
+    if not c.has_section(section): c.add_section(section)
+    c[section][key] = value
+
+put("service_available", "cinder", "true")
+put("volume", "catalog_type", "volumev3")
+put("volume", "region", c["identity"].get("region", "RegionOne"))
+put("volume", "min_microversion", v3.get("min_version") or "3.0")
+put("volume", "max_microversion", v3.get("version") or "3.0")
+put("volume", "build_timeout", "120")
+put("volume", "volume_size", "1")
+put("volume-feature-enabled", "api_v2", "false")
+put("volume-feature-enabled", "api_v3", "true")
+put("volume-feature-enabled", "backup", "false")
+put("volume-feature-enabled", "snapshot", "true")
+put("volume-feature-enabled", "clone", "true")
+put("volume-feature-enabled", "multi_backend", "false")
+put("volume-feature-enabled", "extend_attached_volume", "false")
+put("volume-feature-enabled", "extend_attached_encrypted_volume", "false")
+put("volume-feature-enabled", "manage_volume", "false")
+put("volume-feature-enabled", "manage_snapshot", "false")
+put("volume-feature-enabled", "volume_revert", "false")
+put("compute-feature-enabled", "attach_encrypted_volume", "false")
+put("compute-feature-enabled", "volume_multiattach", "true")
+put("compute-feature-enabled", "swap_volume", "false")
+put("compute-feature-enabled", "volume_backed_live_migration", "false")
+put("validation", "run_validation", "false")
+with open(path, "w") as f: c.write(f)
+print(f"volumes enabled in {path} (volume {vol}, microversions {c['volume']['min_microversion']}-{c['volume']['max_microversion']})")
+EOF
+[ -n "$CONF_ONLY" ] && exit 0
+
+. "$(dirname "$(realpath "$0")")/tempest-lib.sh"
+tempest_run "$WS" "$REGEX" "$CONC" "$EXCLUDE"
