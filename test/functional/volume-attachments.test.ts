@@ -162,5 +162,8 @@ describe('volume attachments (Compute API, fake driver)', () => {
     assert.equal(alt.status, 200, 'admins see every project');
     assert.equal((await tc.demo.delete(`${C}/os-volumes/${v.id}`)).status, 202);
     assert.equal((await tc.demo.get(`${C}/os-snapshots`)).status, 200);
+    // An empty id (`os-volumes/`) is a show of nothing, as in Nova: 404, not the list.
+    assert.equal((await tc.demo.get(`${C}/os-volumes/`)).status, 404);
+    assert.equal((await tc.demo.get(`${C}/os-snapshots/`)).status, 404);
   });
 });

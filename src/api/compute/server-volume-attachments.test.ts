@@ -162,6 +162,15 @@ describe('os-volume_attachments, boot from volume and volumes_attached (router l
     const swap = await k.call(k.admin, 'PUT', `${P(id)}/${v.id}`, { volumeAttachment: { volumeId: vol().id } });
     assert.equal(swap.status, 400);
     assert.match(message(swap), /not available in nova-ts yet/);
+    // Nova's swap lookups: a missing attached volume 404, a missing new volume 400, a volume not attached here 404.
+    const missing = '99999999-9999-4999-8999-999999999999';
+    const oldMissing = await k.call(k.admin, 'PUT', `${P(id)}/${missing}`, { volumeAttachment: { volumeId: v.id } });
+    assert.equal(oldMissing.status, 404);
+    assert.match(message(oldMissing), /Volume 99999999-9999-4999-8999-999999999999 could not be found/);
+    const newMissing = await k.call(k.admin, 'PUT', `${P(id)}/${v.id}`, { volumeAttachment: { volumeId: missing } });
+    assert.equal(newMissing.status, 400);
+    const other = vol();
+    assert.equal((await k.call(k.admin, 'PUT', `${P(id)}/${other.id}`, { volumeAttachment: { volumeId: v.id } })).status, 404);
 
     const del = await k.call(k.demo, 'DELETE', `${P(id)}/${v.id}`);
     assert.equal(del.status, 202, JSON.stringify(del.body));

@@ -1,5 +1,5 @@
 /**
- * Cinder's list parameters: limit/marker paging, `sort=key[:dir],...` (or sort_key/sort_dir),
+ * Cinder's list parameters: limit/marker paging (plus offset: items skipped after the marker), `sort=key[:dir],...` (or sort_key/sort_dir),
  * applied to rows already filtered; and the `<collection>_links` next link (on every full page).
  */
 import { invalid, notFound } from '../../errors.js';
@@ -53,6 +53,12 @@ export function paginate<T extends { id: string }>(rows: T[], q: URLSearchParams
     const i = sorted.findIndex((r) => r.id === marker);
     if (i < 0) throw notFound(`Marker ${marker} could not be found.`);
     start = i + 1;
+  }
+  const rawOffset = q.get('offset');
+  if (rawOffset !== null) {
+    if (!/^-?\d+$/.test(rawOffset)) throw invalid(`Invalid input received: offset param must be an integer, got '${rawOffset}'.`);
+    if (Number(rawOffset) < 0) throw invalid('Invalid input received: offset param must be positive.');
+    start += Number(rawOffset);
   }
   let limit = MAX_LIMIT;
   const rawLimit = q.get('limit');

@@ -57,6 +57,7 @@ export function mountSnapshots(router: Router, deps: ApiDeps): void {
     const page = paginate(await listRows(deps, c, q), q, ['id', 'name', 'status', 'size', 'created_at', 'updated_at', 'volume_id'], (marker, limit) => {
       const next = new URLSearchParams(q);
       next.set('marker', marker);
+      next.delete('offset');
       next.set('limit', String(limit));
       return `${c.baseUrl}/v3/${c.projectId}/snapshots${detail ? '/detail' : ''}?${next}`;
     });

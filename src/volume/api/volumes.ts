@@ -107,6 +107,7 @@ async function list(deps: ApiDeps, c: Call, q: URLSearchParams, detail: boolean)
   const page = paginate(rows, q, SORT_KEYS, (marker, limit) => {
     const next = new URLSearchParams(q);
     next.set('marker', marker);
+    next.delete('offset');
     next.set('limit', String(limit));
     return `${c.baseUrl}/v3/${c.projectId}/volumes${detail ? '/detail' : ''}?${next}`;
   });
