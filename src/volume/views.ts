@@ -119,7 +119,8 @@ export function snapshotView(v: ViewCtx, row: SnapshotRow, extended = false) {
   return out;
 }
 
-export function typeView(v: ViewCtx, row: VolumeTypeRow) {
+/** A volume type; `qos` (admins only, not on the create answer, as Cinder): qos_specs_id. */
+export function typeView(v: ViewCtx, row: VolumeTypeRow, qos = true) {
   const out: Record<string, unknown> = {
     id: row.id,
     name: row.name,
@@ -128,7 +129,7 @@ export function typeView(v: ViewCtx, row: VolumeTypeRow) {
     'os-volume-type-access:is_public': !!row.is_public,
     extra_specs: json<Record<string, string>>(row.extra_specs, {}),
   };
-  if (v.isAdmin) out.qos_specs_id = null;
+  if (qos && v.isAdmin) out.qos_specs_id = null;
   return out;
 }
 

@@ -14,7 +14,7 @@ import { uuid } from '../util/ids.js';
 import { nowIso } from '../util/time.js';
 import type { CreateVolumeRequest } from './client.js';
 import { checkVolumeQuota } from './quotas.js';
-import { defaultVolumeType, findVolumeType, getSnapshot, getVolume, type SnapshotRow } from './repo.js';
+import { defaultVolumeType, findVolumeType, getSnapshot, getVolume, snapshotNotFound, volumeNotFound, type SnapshotRow } from './repo.js';
 import { VolumeRpcApi } from './rpcapi.js';
 import type { VolumeRow } from './types.js';
 import { NO_VOLUME_HOST, pickVolumeHost } from './volume-host.js';
@@ -83,10 +83,9 @@ export async function createVolume(deps: VolumeOpsDeps, req: CreateVolumeRequest
   let snapshot: SnapshotRow | undefined;
   let source: VolumeRow | undefined;
   if (req.snapshot_id) {
-    snapshot = await getSnapshot(sql, req.snapshot_id).catch(() => {
-      throw invalid(`Invalid input received: snapshot ${req.snapshot_id} could not be found.`);
-    });
-    if (snapshot.project_id !== req.project_id && !req.admin) throw invalid(`Invalid input received: snapshot ${req.snapshot_id} could not be found.`);
+    // Cinder: a source snapshot or volume the caller cannot see is 404 (SnapshotNotFound / VolumeNotFound).
+    snapshot = await getSnapshot(sql, req.snapshot_id);
+    if (snapshot.project_id !== req.project_id && !req.admin) throw snapshotNotFound(req.snapshot_id);
     if (snapshot.status !== 'available')
       throw invalid(`Invalid snapshot: Originating snapshot status must be one of 'available' values, but it is ${snapshot.status}.`);
     if (size === null) size = snapshot.size;
@@ -97,10 +96,8 @@ export async function createVolume(deps: VolumeOpsDeps, req: CreateVolumeRequest
     imageMeta = json(source?.volume_image_metadata, {});
   }
   if (req.source_volid) {
-    source = await getVolume(sql, req.source_volid).catch(() => {
-      throw invalid(`Invalid input received: source volume ${req.source_volid} could not be found.`);
-    });
-    if (source.project_id !== req.project_id && !req.admin) throw invalid(`Invalid input received: source volume ${req.source_volid} could not be found.`);
+    source = await getVolume(sql, req.source_volid);
+    if (source.project_id !== req.project_id && !req.admin) throw volumeNotFound(req.source_volid);
     if (!['available', 'in-use'].includes(source.status))
       throw invalid(`Invalid volume: Source volume status must be available or in-use, but current status is: ${source.status}.`);
     if (size === null) size = source.size;

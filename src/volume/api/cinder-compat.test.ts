@@ -147,3 +147,14 @@ describe('the older attach actions', () => {
     assert.equal((await fx.waitStatus(v.id, 'available')).status, 'available', 'nothing changed');
   });
 });
+
+describe('volume types', () => {
+  test('the create answer has no qos_specs_id; show (admin) has it', async () => {
+    const r = await fx.call('admin', 'POST', '/v3/p-admin/types', { volume_type: { name: 'compat-gold' } });
+    assert.equal(r.status, 200);
+    assert.deepEqual(Object.keys(r.body.volume_type).sort(), ['description', 'extra_specs', 'id', 'is_public', 'name', 'os-volume-type-access:is_public']);
+    const shown = await fx.call('admin', 'GET', `/v3/p-admin/types/${r.body.volume_type.id}`);
+    assert.equal(shown.body.volume_type.qos_specs_id, null);
+    assert.ok(!('qos_specs_id' in (await fx.call('demo', 'GET', `${P}/types/${r.body.volume_type.id}`)).body.volume_type));
+  });
+});

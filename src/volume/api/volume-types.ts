@@ -52,7 +52,7 @@ export function mountVolumeTypes(router: Router, deps: ApiDeps): void {
     await sql.run('INSERT INTO volume_types (id, name, description, is_public, extra_specs, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
       id, name, b.description ?? null, isPublic ? 1 : 0, JSON.stringify(b.extra_specs ?? {}), nowIso(),
     ]);
-    return { status: 200, body: { volume_type: typeView(c, await findVolumeType(sql, id)) } };
+    return { status: 200, body: { volume_type: typeView(c, await findVolumeType(sql, id), false) } };
   });
   route(router, 'DELETE', '/types/:id', async (req, c) => {
     requireAdmin(c.ctx, 'volume_extension:types_manage');

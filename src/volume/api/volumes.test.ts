@@ -94,12 +94,23 @@ describe('volumes', () => {
       [{}, /size/],
       [{ size: 1, availability_zone: 'mars' }, /Availability zone 'mars' is invalid/],
       [{ size: 1, imageRef: '99999999-9999-9999-9999-999999999999' }, /image/],
-      [{ size: 1, source_volid: '99999999-9999-9999-9999-999999999999' }, /source volume/],
     ] as const) {
       const r = await fx.call('demo', 'POST', `${P}/volumes`, { volume: body });
       assert.equal(r.status, 400, JSON.stringify(body));
       assert.match(r.body.badRequest.message, re);
     }
+    // A source volume or snapshot that does not exist (or is another project's) is 404, as Cinder.
+    for (const src of [{ source_volid: '99999999-9999-9999-9999-999999999999' }, { snapshot_id: '99999999-9999-9999-9999-999999999999' }]) {
+      const r = await fx.call('demo', 'POST', `${P}/volumes`, { volume: { size: 1, ...src } });
+      assert.equal(r.status, 404, JSON.stringify(src));
+      assert.match(r.body.itemNotFound.message, /99999999-9999-9999-9999-999999999999 could not be found/);
+    }
+    const alien = (await fx.call('alt', 'POST', '/v3/p-alt/volumes', { volume: { size: 1 } })).body.volume;
+    assert.equal((await fx.call('demo', 'POST', `${P}/volumes`, { volume: { size: 1, source_volid: alien.id } })).status, 404);
+    await fx.waitStatus(alien.id, 'available');
+    assert.equal((await fx.call('alt', 'DELETE', `/v3/p-alt/volumes/${alien.id}`)).status, 202);
+    await fx.waitStatus(alien.id, 'deleted');
+    assert.equal((await fx.call('demo', 'GET', `${P}/volumes/`)).status, 404, 'an empty id is not the list');
     const vt = await fx.call('demo', 'POST', `${P}/volumes`, { volume: { size: 1, volume_type: 'gold' } });
     assert.equal(vt.status, 404);
     assert.equal((await fx.call('demo', 'POST', `${P}/volumes`, { vol: {} })).status, 400);

@@ -6,6 +6,7 @@ import { requireWriter } from '../../api/policy.js';
 import type { Router } from '../../http/router.js';
 import { validate } from '../../http/validate.js';
 import { nowIso } from '../../util/time.js';
+import { volumeNotFound } from '../repo.js';
 import type { VolumeRow } from '../types.js';
 import { volumeSummary } from '../views.js';
 import { createVolume, deleteVolume } from '../volume-ops.js';
@@ -132,7 +133,11 @@ export function mountVolumes(router: Router, deps: ApiDeps): void {
     });
     return { status: 202, body: { volume: (await volumeViews(deps.sql, c, [row], false))[0] } };
   });
-  route(router, 'GET', '/volumes', (req, c) => list(deps, c, req.query, false));
+  route(router, 'GET', '/volumes', (req, c) => {
+    // `GET /volumes/` is a show with an empty id in Cinder: 404, not the list.
+    if (req.path.endsWith('/')) throw volumeNotFound('');
+    return list(deps, c, req.query, false);
+  });
   route(router, 'GET', '/volumes/detail', (req, c) => list(deps, c, req.query, true));
   // 3.12: how many volumes the list would show and their total size; 3.36: their metadata values by key.
   route(
