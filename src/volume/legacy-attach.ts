@@ -9,6 +9,8 @@
  *   os-detach         removes the attachment (attachment_id, or the only one) -> available
  *                     (in-use while others remain)
  *   os-begin_detaching / os-roll_detaching  in-use <-> detaching
+ *   os-force_detach   (admin) removes an attachment whatever the volume's status; the volume
+ *                     then says what remains (available / in-use)
  *
  * Errors are Invalid ("Invalid volume: ...", Cinder's 400) when the status does not allow it.
  */
@@ -84,4 +86,21 @@ export async function detachVolume(sql: Sql, volumeId: string, attachmentId?: st
     att = live[0];
   }
   await deleteAttachment(sql, att.id);
+}
+
+/** Admin: ends the attachment whatever the volume's status (Cinder's os-force_detach). */
+export async function forceDetach(sql: Sql, volumeId: string, attachmentId?: string | null): Promise<void> {
+  const v = await getVolume(sql, volumeId);
+  const live = await sql.all<AttachmentRow>('SELECT * FROM volume_attachments WHERE volume_id = ? AND deleted = 0', [v.id]);
+  const gone = attachmentId ? live.filter((x) => x.id === attachmentId) : live.length === 1 ? live : [];
+  if (attachmentId && !gone.length) throw invalid(`Invalid volume: Volume ${v.id} has no attachment ${attachmentId}.`);
+  if (!attachmentId && live.length > 1) throw invalid(`Invalid volume: Volume ${v.id} has ${live.length} attachments; say which one with attachment_id.`);
+  await sql.tx(async (tx) => {
+    const now = nowIso();
+    for (const a of gone) await tx.run("UPDATE volume_attachments SET status = 'detached', detach_time = ?, updated_at = ?, deleted = 1 WHERE id = ?", [now, now, a.id]);
+    const attached = live.some((x) => x.status === 'attached' && !gone.includes(x));
+    await tx.run("UPDATE volumes SET status = ?, attach_status = ?, updated_at = ? WHERE id = ? AND deleted = 0 AND status NOT IN ('deleting', 'deleted')", [
+      attached ? 'in-use' : 'available', attached ? 'attached' : 'detached', now, v.id,
+    ]);
+  });
 }

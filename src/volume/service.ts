@@ -15,7 +15,7 @@ import { mountQuotaSets } from './api/quota-sets.js';
 import { mountSnapshots } from './api/snapshots.js';
 import { mountVersions } from './api/versions.js';
 import { mountVolumeActions } from './api/volume-actions.js';
-import { mountVolumeMetadata } from './api/volume-metadata.js';
+import { mountSnapshotMetadata, mountVolumeMetadata } from './api/volume-metadata.js';
 import { mountVolumeTypes, seedDefaultType } from './api/volume-types.js';
 import { mountVolumes } from './api/volumes.js';
 import type { VolumeClient } from './client.js';
@@ -45,6 +45,7 @@ export function createVolumeService(deps: VolumeServiceDeps): VolumeService {
   mountVolumeActions(router, ops);
   mountVolumeMetadata(router, ops);
   mountSnapshots(router, ops);
+  mountSnapshotMetadata(router, ops);
   mountVolumeTypes(router, ops);
   mountQuotaSets(router, ops);
   mountLimits(router, ops);

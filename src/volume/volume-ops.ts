@@ -155,15 +155,19 @@ export async function createVolume(deps: VolumeOpsDeps, req: CreateVolumeRequest
  * Deletes a volume: only in a deletable status, never while attached, and only with its
  * snapshots when cascade (they are deleted first). The row goes to deleting; the manager
  * removes the file and the row. A volume that never reached a host is deleted at once.
+ * force (Cinder's admin os-force_delete): any status and attached too (its attachments end).
  */
-export async function deleteVolume(deps: VolumeOpsDeps, volumeId: string, opts: { cascade?: boolean } = {}): Promise<void> {
+export async function deleteVolume(deps: VolumeOpsDeps, volumeId: string, opts: { cascade?: boolean; force?: boolean } = {}): Promise<void> {
   const { sql } = deps;
   const snapshotIds: string[] = [];
   const vol = await sql.tx(async (tx) => {
     const v = await getVolume(tx, volumeId);
-    if (!DELETABLE.includes(v.status)) throw cannotDelete(v.status);
+    if (v.status === 'deleting' && opts.force) return v;
+    if (!DELETABLE.includes(v.status) && !opts.force) throw cannotDelete(v.status);
     const live = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM volume_attachments WHERE volume_id = ? AND deleted = 0', [volumeId]);
-    if (Number(live?.n ?? 0) > 0 || v.attach_status === 'attached') throw cannotDelete(v.status, { id: v.id, why: 'is attached to a server; detach it first' });
+    if (opts.force)
+      await tx.run("UPDATE volume_attachments SET status = 'detached', detach_time = ?, updated_at = ?, deleted = 1 WHERE volume_id = ? AND deleted = 0", [nowIso(), nowIso(), volumeId]);
+    else if (Number(live?.n ?? 0) > 0 || v.attach_status === 'attached') throw cannotDelete(v.status, { id: v.id, why: 'is attached to a server; detach it first' });
     const snaps = await tx.all<{ id: string; status: string }>('SELECT id, status FROM volume_snapshots WHERE volume_id = ? AND deleted = 0', [volumeId]);
     if (snaps.length && !opts.cascade) throw cannotDelete(v.status, { id: v.id, why: `has ${snaps.length} snapshot(s); delete them first, or delete the volume with its snapshots (cascade, \`openstack volume delete --purge\`)` });
     const busy = snaps.find((s) => !['available', 'error', 'error_deleting'].includes(s.status));
@@ -258,10 +262,11 @@ export async function createSnapshot(deps: VolumeOpsDeps, req: CreateSnapshotReq
 }
 
 /** Deletes an available or error snapshot (not while volumes made from it are creating). */
-export async function deleteSnapshot(deps: VolumeOpsDeps, snapshotId: string): Promise<void> {
+/** Deletes an available or error snapshot; force (admin os-force_delete): in any status. */
+export async function deleteSnapshot(deps: VolumeOpsDeps, snapshotId: string, opts: { force?: boolean } = {}): Promise<void> {
   const { snap, host } = await deps.sql.tx(async (tx) => {
     const s = await getSnapshot(tx, snapshotId);
-    if (!['available', 'error', 'error_deleting'].includes(s.status))
+    if (!opts.force && !['available', 'error', 'error_deleting'].includes(s.status))
       throw invalid(`Invalid snapshot: Snapshot status must be available or error, but current status is: ${s.status}.`);
     await tx.run("UPDATE volume_snapshots SET status = 'deleting', updated_at = ? WHERE id = ?", [nowIso(), snapshotId]);
     const v = await tx.get<{ host: string | null }>('SELECT host FROM volumes WHERE id = ?', [s.volume_id]);

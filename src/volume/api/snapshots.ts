@@ -1,7 +1,10 @@
-/** Block Storage v3 snapshots: create (with force for in-use volumes), list, detail, show, update, delete. */
+/**
+ * Block Storage v3 snapshots: create (with force for in-use volumes), list, detail, show,
+ * update, delete; admin actions os-reset_status and os-force_delete (any status).
+ */
 import type { SqlValue } from '../../db/sql.js';
-import { policyForbidden } from '../../errors.js';
-import { requireWriter } from '../../api/policy.js';
+import { invalid, policyForbidden } from '../../errors.js';
+import { requireAdmin, requireWriter } from '../../api/policy.js';
 import type { Router } from '../../http/router.js';
 import { validate } from '../../http/validate.js';
 import { nowIso } from '../../util/time.js';
@@ -26,6 +29,9 @@ const createSchema = {
     },
   },
 };
+const SNAPSHOT_STATUSES = ['creating', 'available', 'deleting', 'error', 'error_deleting', 'unmanaging', 'restoring', 'backing-up'];
+const resetSchema = { type: 'object', required: ['status'], additionalProperties: false, properties: { status: { type: 'string', enum: SNAPSHOT_STATUSES } } };
+const emptySchema = { type: ['object', 'null'], additionalProperties: false, properties: {} };
 const updateSchema = {
   type: 'object', required: ['snapshot'], additionalProperties: false,
   properties: {
@@ -94,6 +100,29 @@ export function mountSnapshots(router: Router, deps: ApiDeps): void {
     const description = 'description' in b ? b.description : 'display_description' in b ? b.display_description : s.description;
     await deps.sql.run('UPDATE volume_snapshots SET name = ?, description = ?, updated_at = ? WHERE id = ?', [name, description, nowIso(), s.id]);
     return { status: 200, body: { snapshot: snapshotView(c, await visibleSnapshot(deps.sql, c, s.id)) } };
+  });
+  route(router, 'POST', '/snapshots/:id/action', async (req, c) => {
+    const body = req.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length !== 1)
+      throw invalid('Invalid input received: the action body must hold exactly one action, e.g. {"os-reset_status": {"status": "available"}}.');
+    const [action, args] = Object.entries(body as Record<string, unknown>)[0];
+    const s = await visibleSnapshot(deps.sql, c, req.params.id);
+    switch (action) {
+      case 'os-reset_status': {
+        requireAdmin(c.ctx, 'volume_extension:snapshot_admin_actions:reset_status');
+        const a = validate<{ status: string }>(resetSchema, args);
+        await deps.sql.run('UPDATE volume_snapshots SET status = ?, updated_at = ? WHERE id = ?', [a.status, nowIso(), s.id]);
+        return { status: 202 };
+      }
+      case 'os-force_delete': {
+        requireAdmin(c.ctx, 'volume_extension:snapshot_admin_actions:force_delete');
+        validate(emptySchema, args);
+        await deleteSnapshot(deps, s.id, { force: true });
+        return { status: 202 };
+      }
+      default:
+        throw invalid(`There is no such action: ${action}`);
+    }
   });
   route(router, 'DELETE', '/snapshots/:id', async (req, c) => {
     requireWriter(c.ctx, 'volume:delete_snapshot');

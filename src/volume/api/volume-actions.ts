@@ -1,8 +1,9 @@
 /**
  * POST /volumes/{id}/action: os-extend (while available), os-reset_status (admin),
  * os-set_bootable, os-update_readonly_flag, and the older attach actions (os-reserve,
- * os-unreserve, os-attach, os-detach, os-begin_detaching, os-roll_detaching; see
- * ../legacy-attach.ts). Unknown actions are 400 as Cinder says them.
+ * os-unreserve, os-attach, os-detach, os-begin_detaching, os-roll_detaching, admin
+ * os-force_detach; see ../legacy-attach.ts), admin os-force_delete (any status). Unknown
+ * actions are 400 as Cinder says them.
  */
 import { json } from '../../db/sql.js';
 import { invalid, isNovaError } from '../../errors.js';
@@ -11,9 +12,9 @@ import type { Router } from '../../http/router.js';
 import { validate } from '../../http/validate.js';
 import { nowIso } from '../../util/time.js';
 import { VOLUME_STATUSES } from '../types.js';
-import { extendVolume } from '../volume-ops.js';
+import { deleteVolume, extendVolume } from '../volume-ops.js';
 import { beginDetaching, rollDetaching } from '../attachments.js';
-import { attachVolume, detachVolume, reserveVolume, unreserveVolume } from '../legacy-attach.js';
+import { attachVolume, detachVolume, forceDetach, reserveVolume, unreserveVolume } from '../legacy-attach.js';
 import { parseBool, route, type ApiDeps } from './context.js';
 import { visibleVolume } from './volume-access.js';
 
@@ -48,6 +49,10 @@ const attachSchema = {
 const detachSchema = {
   type: ['object', 'null'], additionalProperties: false,
   properties: { attachment_id: { oneOf: [{ type: 'string', format: 'uuid-like' }, { type: 'null' }] } },
+};
+const forceDetachSchema = {
+  type: ['object', 'null'], additionalProperties: false,
+  properties: { attachment_id: { oneOf: [{ type: 'string', format: 'uuid-like' }, { type: 'null' }] }, connector: { type: ['object', 'null'] } },
 };
 const emptySchema = { type: ['object', 'null'], additionalProperties: false, properties: {} };
 
@@ -118,6 +123,18 @@ export function mountVolumeActions(router: Router, deps: ApiDeps): void {
         requireWriter(c.ctx, 'volume_extension:volume_actions:detach');
         const a = validate<{ attachment_id?: string | null } | null>(detachSchema, args);
         await detachVolume(deps.sql, v.id, a?.attachment_id);
+        return { status: 202 };
+      }
+      case 'os-force_detach': {
+        requireAdmin(c.ctx, 'volume_extension:volume_admin_actions:force_detach');
+        const a = validate<{ attachment_id?: string | null } | null>(forceDetachSchema, args);
+        await forceDetach(deps.sql, v.id, a?.attachment_id);
+        return { status: 202 };
+      }
+      case 'os-force_delete': {
+        requireAdmin(c.ctx, 'volume_extension:volume_admin_actions:force_delete');
+        validate(emptySchema, args);
+        await deleteVolume(deps, v.id, { force: true });
         return { status: 202 };
       }
       default:
