@@ -7,7 +7,8 @@
  *   os-attach         available or attaching (multiattach: also in-use) -> in-use, with an
  *                     attachment (attached) for instance_uuid or host_name at mountpoint
  *   os-detach         removes the attachment (attachment_id, or the only one) -> available
- *                     (in-use while others remain)
+ *                     (in-use while others remain); with none, an attach-related status
+ *                     becomes available and the call succeeds (as Cinder)
  *   os-begin_detaching / os-roll_detaching  in-use <-> detaching
  *   os-force_detach   (admin) removes an attachment whatever the volume's status; the volume
  *                     then says what remains (available / in-use)
@@ -81,7 +82,15 @@ export async function detachVolume(sql: Sql, volumeId: string, attachmentId?: st
     att = live.find((x) => x.id === attachmentId);
     if (!att) throw invalid(`Invalid volume: Volume ${v.id} has no attachment ${attachmentId}.`);
   } else {
-    if (live.length === 0) throw invalid(`Invalid volume: Volume ${v.id} is not attached (status ${v.status}).`);
+    if (live.length === 0) {
+      // Cinder degrades gracefully: a detach of a volume with no attachment leaves it available.
+      await sql.run(
+        `UPDATE volumes SET status = 'available', attach_status = 'detached', updated_at = ?
+         WHERE id = ? AND deleted = 0 AND status IN ('reserved', 'attaching', 'in-use', 'detaching', 'error_attaching', 'error_detaching')`,
+        [nowIso(), v.id],
+      );
+      return;
+    }
     if (live.length > 1) throw invalid(`Invalid volume: Volume ${v.id} has ${live.length} attachments; say which one with attachment_id.`);
     att = live[0];
   }

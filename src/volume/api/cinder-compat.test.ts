@@ -133,7 +133,8 @@ describe('the older attach actions', () => {
     assert.equal((await act(v.id, { 'os-detach': {} })).status, 202);
     const free = await fx.waitStatus(v.id, 'available');
     assert.deepEqual(free.attachments, []);
-    assert.equal((await act(v.id, { 'os-detach': {} })).status, 400, 'nothing left to detach');
+    assert.equal((await act(v.id, { 'os-detach': {} })).status, 202, 'nothing left to detach: still fine');
+    assert.equal((await fx.waitStatus(v.id, 'available')).status, 'available');
     assert.equal((await act(v.id, { 'os-begin_detaching': {} })).status, 400);
   });
 
@@ -156,5 +157,20 @@ describe('volume types', () => {
     const shown = await fx.call('admin', 'GET', `/v3/p-admin/types/${r.body.volume_type.id}`);
     assert.equal(shown.body.volume_type.qos_specs_id, null);
     assert.ok(!('qos_specs_id' in (await fx.call('demo', 'GET', `${P}/types/${r.body.volume_type.id}`)).body.volume_type));
+  });
+
+  test('update (admin): name, description, is_public; the default type keeps its name; names stay unique', async () => {
+    const t = (await fx.call('admin', 'POST', '/v3/p-admin/types', { volume_type: { name: 'compat-silver' } })).body.volume_type;
+    const T = `/v3/p-admin/types/${t.id}`;
+    assert.equal((await fx.call('demo', 'PUT', `${P}/types/${t.id}`, { volume_type: { description: 'x' } })).status, 403);
+    const up = await fx.call('admin', 'PUT', T, { volume_type: { name: 'compat-bronze', description: 'cheaper', is_public: false } });
+    assert.equal(up.status, 200, JSON.stringify(up.body));
+    assert.deepEqual(up.body.volume_type, { id: t.id, name: 'compat-bronze', description: 'cheaper', is_public: false, extra_specs: {} });
+    assert.equal((await fx.call('admin', 'GET', T)).body.volume_type['os-volume-type-access:is_public'], false);
+    assert.equal((await fx.call('admin', 'PUT', T, { volume_type: {} })).status, 400);
+    assert.equal((await fx.call('admin', 'PUT', T, { volume_type: { name: 'compat-gold' } })).status, 409);
+    const def = (await fx.call('admin', 'GET', '/v3/p-admin/types')).body.volume_types.find((x: any) => x.name === '__DEFAULT__');
+    assert.equal((await fx.call('admin', 'PUT', `/v3/p-admin/types/${def.id}`, { volume_type: { name: 'renamed' } })).status, 400);
+    assert.equal((await fx.call('admin', 'PUT', `/v3/p-admin/types/${def.id}`, { volume_type: { description: 'the default' } })).status, 200);
   });
 });

@@ -1,4 +1,4 @@
-/** Volume types: list, show, default (3.62), and admin create/delete. `__DEFAULT__` is seeded and cannot be deleted. */
+/** Volume types: list, show, default (3.62), and admin create/update/delete. `__DEFAULT__` is seeded and cannot be deleted or renamed. */
 import { conflict, invalid } from '../../errors.js';
 import { requireAdmin } from '../../api/policy.js';
 import type { Router } from '../../http/router.js';
@@ -7,7 +7,7 @@ import { uuid } from '../../util/ids.js';
 import { nowIso } from '../../util/time.js';
 import { DEFAULT_TYPE_NAME, defaultVolumeType, findVolumeType, type VolumeTypeRow } from '../repo.js';
 import { typeView } from '../views.js';
-import { route, type ApiDeps } from './context.js';
+import { parseBool, route, type ApiDeps } from './context.js';
 import { mountVolumeTypeExtraSpecs } from './volume-type-extra-specs.js';
 
 const createSchema = {
@@ -20,6 +20,20 @@ const createSchema = {
         description: { type: ['string', 'null'], maxLength: 255 },
         'os-volume-type-access:is_public': { type: ['boolean', 'string'] },
         extra_specs: { type: 'object', additionalProperties: { type: 'string', maxLength: 255 } },
+      },
+    },
+  },
+};
+
+const updateSchema = {
+  type: 'object', required: ['volume_type'], additionalProperties: false,
+  properties: {
+    volume_type: {
+      type: 'object', additionalProperties: false, minProperties: 1,
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S' },
+        description: { type: ['string', 'null'], maxLength: 255 },
+        is_public: { type: ['boolean', 'string'] },
       },
     },
   },
@@ -53,6 +67,23 @@ export function mountVolumeTypes(router: Router, deps: ApiDeps): void {
       id, name, b.description ?? null, isPublic ? 1 : 0, JSON.stringify(b.extra_specs ?? {}), nowIso(),
     ]);
     return { status: 200, body: { volume_type: typeView(c, await findVolumeType(sql, id), false) } };
+  });
+  route(router, 'PUT', '/types/:id', async (req, c) => {
+    requireAdmin(c.ctx, 'volume_extension:types_manage');
+    const b = validate<{ volume_type: { name?: string; description?: string | null; is_public?: boolean | string } }>(updateSchema, req.body).volume_type;
+    const t = await findVolumeType(sql, req.params.id);
+    const name = b.name?.trim() ?? t.name;
+    if (name !== t.name) {
+      if (t.name === DEFAULT_TYPE_NAME) throw invalid(`Invalid volume type: Default volume type ${DEFAULT_TYPE_NAME} cannot be renamed.`);
+      if (await sql.get('SELECT id FROM volume_types WHERE name = ? AND deleted = 0 AND id <> ?', [name, t.id])) throw conflict(`Volume Type ${name} already exists.`);
+    }
+    const pub = b.is_public === undefined ? !!t.is_public : parseBool(b.is_public, 'is_public');
+    const description = 'description' in b ? (b.description ?? null) : t.description;
+    await sql.run('UPDATE volume_types SET name = ?, description = ?, is_public = ?, updated_at = ? WHERE id = ?', [name, description, pub ? 1 : 0, nowIso(), t.id]);
+    // Cinder's update answer is the plain view: no access extension, no qos_specs_id.
+    const view = typeView(c, await findVolumeType(sql, t.id), false);
+    delete view['os-volume-type-access:is_public'];
+    return { status: 200, body: { volume_type: view } };
   });
   route(router, 'DELETE', '/types/:id', async (req, c) => {
     requireAdmin(c.ctx, 'volume_extension:types_manage');
