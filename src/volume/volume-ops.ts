@@ -8,7 +8,7 @@
 import type { Bus } from '../bus/bus.js';
 import type { Sql } from '../db/sql.js';
 import { json } from '../db/sql.js';
-import { invalid, isNovaError } from '../errors.js';
+import { invalid, isNovaError, notFound } from '../errors.js';
 import type { ImageClient } from '../image/client.js';
 import { uuid } from '../util/ids.js';
 import { nowIso } from '../util/time.js';
@@ -126,6 +126,8 @@ export async function createVolume(deps: VolumeOpsDeps, req: CreateVolumeRequest
   if (az !== deps.defaultAvailabilityZone) throw invalid(`Invalid input received: Availability zone '${az}' is invalid.`);
   const type = req.volume_type ? await findVolumeType(sql, req.volume_type) : await defaultVolumeType(sql);
   if (req.volume_type && type === null) throw invalid(`Volume type ${req.volume_type} could not be found.`);
+  // A private type is for the projects given access; nova-ts keeps no access lists, so only admins use one.
+  if (type && !type.is_public && !req.admin) throw notFound(`Volume type with name or id ${req.volume_type} could not be found.`);
   const typeMultiattach = /^<is>\s*true$/i.test(json<Record<string, string>>(type?.extra_specs, {}).multiattach ?? '');
   const now = nowIso();
   const row: VolumeRow = {

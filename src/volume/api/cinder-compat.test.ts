@@ -167,6 +167,10 @@ describe('volume types', () => {
     assert.equal(up.status, 200, JSON.stringify(up.body));
     assert.deepEqual(up.body.volume_type, { id: t.id, name: 'compat-bronze', description: 'cheaper', is_public: false, extra_specs: {} });
     assert.equal((await fx.call('admin', 'GET', T)).body.volume_type['os-volume-type-access:is_public'], false);
+    // A private type: admins only (no access lists): users neither see it nor make volumes of it.
+    assert.equal((await fx.call('demo', 'GET', `${P}/types/${t.id}`)).status, 404);
+    assert.equal((await fx.call('demo', 'POST', `${P}/volumes`, { volume: { size: 1, volume_type: t.id } })).status, 404);
+    assert.equal((await fx.call('admin', 'POST', '/v3/p-admin/volumes', { volume: { size: 1, volume_type: t.id } })).status, 202);
     assert.equal((await fx.call('admin', 'PUT', T, { volume_type: {} })).status, 400);
     assert.equal((await fx.call('admin', 'PUT', T, { volume_type: { name: 'compat-gold' } })).status, 409);
     const def = (await fx.call('admin', 'GET', '/v3/p-admin/types')).body.volume_types.find((x: any) => x.name === '__DEFAULT__');

@@ -1,5 +1,5 @@
 /** Volume types: list, show, default (3.62), and admin create/update/delete. `__DEFAULT__` is seeded and cannot be deleted or renamed. */
-import { conflict, invalid } from '../../errors.js';
+import { conflict, invalid, notFound } from '../../errors.js';
 import { requireAdmin } from '../../api/policy.js';
 import type { Router } from '../../http/router.js';
 import { validate } from '../../http/validate.js';
@@ -50,7 +50,12 @@ export function mountVolumeTypes(router: Router, deps: ApiDeps): void {
     if (!t) throw invalid('No default volume type is configured.');
     return { status: 200, body: { volume_type: typeView(c, t) } };
   }, '3.62');
-  route(router, 'GET', '/types/:id', async (req, c) => ({ status: 200, body: { volume_type: typeView(c, await findVolumeType(sql, req.params.id)) } }));
+  route(router, 'GET', '/types/:id', async (req, c) => {
+    const t = await findVolumeType(sql, req.params.id);
+    // Private types are shown to admins only (as the list), like the volume create that uses them.
+    if (!t.is_public && !c.isAdmin) throw notFound(`Volume type with name or id ${req.params.id} could not be found.`);
+    return { status: 200, body: { volume_type: typeView(c, t) } };
+  });
   route(router, 'GET', '/types/:id/extra_specs', async (req) => ({ status: 200, body: { extra_specs: JSON.parse((await findVolumeType(sql, req.params.id)).extra_specs) } }));
   route(router, 'POST', '/types', async (req, c) => {
     requireAdmin(c.ctx, 'volume_extension:types_manage');
