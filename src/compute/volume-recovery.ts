@@ -11,14 +11,12 @@
  * - volume detaching: the detach is finished (attachment deleted, BDM destroyed) when the
  *   driver no longer has it plugged; otherwise rolled back to in-use.
  */
-import type { BdmRow } from '../conductor/bdms.js';
-import { devPath } from '../conductor/bdms.js';
+import { connectionInfoOf, devPath, type BdmRow } from '../objects/bdm.js';
 import type { ConductorRpcApi } from '../conductor/rpcapi.js';
 import type { Logger } from '../util/log.js';
 import type { ComputeDriver, InstancePayload } from '../virt/driver.js';
 import type { VolumeClient } from '../volume/client.js';
-import type { AttachmentRow, ConnectionInfo } from '../volume/types.js';
-import { json } from '../db/sql.js';
+import type { AttachmentRow } from '../volume/types.js';
 
 /** Volume id -> device of the guest's plugged volumes; {} when the guest is gone; null when the driver cannot tell. */
 async function pluggedOf(driver: ComputeDriver, uuid: string): Promise<Record<string, string> | null> {
@@ -40,7 +38,7 @@ async function reconcileAttachment(
   const { driver, conductor, volumes } = d;
   const vol = await volumes.get(att.volume_id).catch(() => null);
   if (att.status === 'reserved' || att.status === 'attaching') {
-    const ci = json<ConnectionInfo | null>(att.connection_info, null) ?? json<ConnectionInfo | null>(bdm?.connection_info, null);
+    const ci = connectionInfoOf(att.connection_info) ?? connectionInfoOf(bdm?.connection_info);
     const device = bdm?.device_name ? devPath(bdm.device_name) : att.mountpoint;
     let have = !!plugged?.[att.volume_id];
     if (!have && plugged === null && ci && device && bdm) {

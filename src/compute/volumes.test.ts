@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { getInstance, startAction, updateInstance } from '../db/instances.js';
 import { instancePayload } from '../conductor/payload.js';
 import { rig, settled, lastFault, actionEvents, eventsSettled, type Rig } from '../conductor/test-rig.js';
-import type { BdmRow } from '../conductor/bdms.js';
+import type { BdmRow } from '../objects/bdm.js';
 
 const bdmRows = (r: Rig, uuid: string) =>
   r.sql.all<BdmRow>('SELECT * FROM block_device_mappings WHERE instance_uuid = ? AND deleted = 0 ORDER BY id', [uuid]);

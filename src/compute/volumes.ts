@@ -18,8 +18,7 @@
  * - release (terminate): every attachment of the instance is deleted, then volumes with
  *   delete_on_termination are deleted; failures are logged, never block the delete.
  */
-import type { BdmRow } from '../conductor/bdms.js';
-import { devPath } from '../conductor/bdms.js';
+import { devPath, type BdmRow } from '../objects/bdm.js';
 import type { ConductorRpcApi } from '../conductor/rpcapi.js';
 import { conflict, invalid, isNovaError, NovaError, unavailable } from '../errors.js';
 import type { Logger } from '../util/log.js';

@@ -10,28 +10,10 @@ import { inList, json } from '../db/sql.js';
 import { invalid } from '../errors.js';
 import { nowIso } from '../util/time.js';
 import type { ConnectionInfo, VolumeDevice } from '../volume/types.js';
+import { devPath, type BdmRow } from '../objects/bdm.js';
 
-export interface BdmRow {
-  id: number;
-  uuid: string;
-  instance_uuid: string;
-  source_type: 'image' | 'volume' | 'snapshot' | 'blank';
-  destination_type: 'volume' | 'local';
-  boot_index: number | null;
-  device_name: string | null;
-  volume_id: string | null;
-  attachment_id: string | null;
-  image_id: string | null;
-  snapshot_id: string | null;
-  volume_size: number | null;
-  delete_on_termination: number;
-  tag: string | null;
-  /** JSON ConnectionInfo, or null while the volume is not connected. */
-  connection_info: string | null;
-  created_at: string;
-  updated_at: string | null;
-  deleted: number;
-}
+export { devPath, type BdmRow };
+
 
 /** Live BDMs of an instance, boot disk first (boot_index 0), then by creation. */
 export function bdmsOf(sql: Sql, instanceUuid: string): Promise<BdmRow[]> {
@@ -61,8 +43,6 @@ export async function volumeBdmsOf(sql: Sql, uuids: string[]): Promise<Map<strin
   return out;
 }
 
-/** The guest device name in its /dev form ('vdb' -> '/dev/vdb'). */
-export const devPath = (name: string): string => (name.startsWith('/dev/') ? name : `/dev/${name}`);
 
 /** The volumes a driver plugs for these BDMs: those connected (with connection_info) and named. */
 export function volumeDevices(bdms: BdmRow[]): VolumeDevice[] {
