@@ -13,6 +13,7 @@ import { mountAvailabilityZones } from './api/availability-zones.js';
 import { mountLimits } from './api/limits.js';
 import { mountQuotaSets } from './api/quota-sets.js';
 import { mountSnapshots } from './api/snapshots.js';
+import { mountTransfers } from './api/transfers.js';
 import { mountVersions } from './api/versions.js';
 import { mountVolumeActions } from './api/volume-actions.js';
 import { mountSnapshotMetadata, mountVolumeMetadata } from './api/volume-metadata.js';
@@ -51,5 +52,6 @@ export function createVolumeService(deps: VolumeServiceDeps): VolumeService {
   mountLimits(router, ops);
   mountAvailabilityZones(router, ops);
   mountAttachments(router, ops);
+  mountTransfers(router, ops);
   return { router, client: inProcessVolumeClient(ops), seed: () => seedDefaultType(ops) };
 }

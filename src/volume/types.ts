@@ -7,6 +7,7 @@
 export const VOLUME_STATUSES = [
   'creating', 'available', 'reserved', 'attaching', 'in-use', 'detaching', 'deleting',
   'extending', 'downloading', 'error', 'error_deleting', 'error_extending', 'maintenance',
+  'awaiting-transfer',
 ] as const;
 export type VolumeStatus = (typeof VOLUME_STATUSES)[number];
 
