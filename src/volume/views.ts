@@ -1,7 +1,8 @@
 /**
  * Cinder's response shapes (v3) for volumes, snapshots, types and attachments. Times are
- * Cinder's `2018-11-29T06:50:07.770785` (UTC, microseconds, no zone). Admin-only attributes
- * (tenant and host) are shown to admins only, as Cinder's policy does.
+ * Cinder's `2018-11-29T06:50:07.770785` (UTC, microseconds, no zone). As Cinder's policy: the
+ * volume's project (os-vol-tenant-attr) to whoever may see the volume, its host and migration
+ * attributes to admins only.
  */
 import { json } from '../db/sql.js';
 import type { Microversion } from '../http/microversion.js';
@@ -78,8 +79,9 @@ export function volumeView(v: ViewCtx, row: VolumeRow, attachments: AttachmentRo
   };
   const imageMeta = json<Record<string, string>>(row.volume_image_metadata, {});
   if (extended && Object.keys(imageMeta).length) out.volume_image_metadata = imageMeta;
+  // Cinder's policy: the project attribute for the project's readers too, host and migration for admins only.
+  if (extended) out['os-vol-tenant-attr:tenant_id'] = row.project_id;
   if (extended && v.isAdmin) {
-    out['os-vol-tenant-attr:tenant_id'] = row.project_id;
     out['os-vol-host-attr:host'] = row.host ? `${row.host}@file#file` : null;
     out['os-vol-mig-status-attr:migstat'] = null;
     out['os-vol-mig-status-attr:name_id'] = null;

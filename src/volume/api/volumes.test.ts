@@ -67,7 +67,8 @@ describe('volumes', () => {
     assert.deepEqual(vol.attachments, []);
     assert.equal(vol.user_id, 'u-demo');
     assert.match(vol.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
-    assert.equal(vol['os-vol-tenant-attr:tenant_id'], undefined, 'admin-only attribute hidden from users');
+    assert.equal(vol['os-vol-tenant-attr:tenant_id'], 'p-demo', 'the project attribute is for project readers too (Cinder policy)');
+    assert.equal(vol['os-vol-host-attr:host'], undefined, 'admin-only attribute hidden from users');
     assert.equal(vol.links[0].href, `${fx.url}/volume/v3/p-demo/volumes/${v.id}`);
     const asAdmin = (await fx.call('admin', 'GET', `/v3/p-admin/volumes/${v.id}`)).body.volume;
     assert.equal(asAdmin['os-vol-tenant-attr:tenant_id'], 'p-demo');
