@@ -19,8 +19,15 @@
 #   OS_CLIENT_CONFIG_FILE=/tmp/c/clouds.yaml scripts/tempest-volume.sh --cloud nova-ts \
 #     --image tiny-linux --workspace /tmp/tempest-volume
 #
+# Default sets (SETS below): tempest.api.compute.volumes.*, compute.admin.test_volume*,
+# ServersTestBootFromVolume, the volume-backed/volume-attached tests of test_server_actions, and
+# tempest.api.volume's test_volumes_{get,list,actions,snapshots*,extend}, test_volume_delete_cascade,
+# test_versions, test_availability_zone, test_volume_absolute_limits, admin.test_volume_quotas*.
+# Expected failures today: AttachVolumeShelveTestJSON (nova-ts has no shelve) and
+# test_volume_upload (no os-volume_upload_image).
+#
 # Options: --cloud NAME, --workspace DIR (required; see tempest-network.sh on reuse), --regex RE
-# (default: the issue's sets, see SETS below), --exclude-list FILE, --concurrency N (default 2),
+# (default: the sets above), --exclude-list FILE, --concurrency N (default 2),
 # --image NAME, --flavor NAME, --network NAME, --conf-only.
 set -euo pipefail
 HERE=$(dirname "$(realpath "$0")")
