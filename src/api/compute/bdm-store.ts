@@ -8,27 +8,9 @@ import { invalid } from '../../errors.js';
 import { inList, type Sql } from '../../db/sql.js';
 import { uuid } from '../../util/ids.js';
 import { nowIso } from '../../util/time.js';
+import type { BdmRow } from '../../objects/bdm.js';
 
-export interface BdmRow {
-  id: number;
-  uuid: string;
-  instance_uuid: string;
-  source_type: 'image' | 'volume' | 'snapshot' | 'blank';
-  destination_type: 'volume' | 'local';
-  boot_index: number | null;
-  device_name: string | null;
-  volume_id: string | null;
-  attachment_id: string | null;
-  image_id: string | null;
-  snapshot_id: string | null;
-  volume_size: number | null;
-  delete_on_termination: number;
-  tag: string | null;
-  connection_info: string | null;
-  created_at: string;
-  updated_at: string | null;
-  deleted: number;
-}
+export type { BdmRow };
 
 export type NewBdm = Pick<BdmRow, 'instance_uuid' | 'source_type' | 'destination_type'> &
   Partial<Pick<BdmRow, 'boot_index' | 'device_name' | 'volume_id' | 'attachment_id' | 'image_id' | 'snapshot_id' | 'volume_size' | 'tag'>> & {
