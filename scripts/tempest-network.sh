@@ -52,33 +52,14 @@ CARGS=(--workspace "$WS" --image "$IMAGE" --flavor "$FLAVOR" --conf-only)
 [ -n "$CLOUD" ] && CARGS+=(--cloud "$CLOUD")
 "$RUNNER" "${CARGS[@]}"
 
-WS="$WS" NETWORK="$NETWORK" IFATTACH="$IFATTACH" BUILD_TIMEOUT="$BUILD_TIMEOUT" /usr/bin/python3 - <<'EOF'
-import configparser, json, os, urllib.request
+PYTHONPATH="$(dirname "$(realpath "$0")")" WS="$WS" NETWORK="$NETWORK" IFATTACH="$IFATTACH" BUILD_TIMEOUT="$BUILD_TIMEOUT" /usr/bin/python3 - <<'EOF'
+import os
+from tempest_conf import TempestConf
 env = os.environ
-path = env["WS"] + "/etc/tempest.conf"
-c = configparser.ConfigParser(interpolation=None)
-c.read(path)
-
-def req(method, url, body=None, token=None):
-    h = {"Accept": "application/json", "Content-Type": "application/json"}
-    if token: h["X-Auth-Token"] = token
-    r = urllib.request.Request(url, json.dumps(body).encode() if body else None, h, method=method)
-    with urllib.request.urlopen(r, timeout=60) as resp:
-        return resp.headers, json.loads(resp.read() or b"null")
-
-a = c["auth"]
-hdrs, tok = req("POST", c["identity"]["uri_v3"] + "/auth/tokens", {"auth": {"identity": {"methods": ["password"],
-    "password": {"user": {"name": a["admin_username"], "password": a["admin_password"],
-                          "domain": {"name": a["admin_domain_name"]}}}},
-    "scope": {"project": {"name": a["admin_project_name"], "domain": {"name": a["admin_domain_name"]}}}}})
-net = next(e["url"].rstrip("/") for s in tok["token"]["catalog"] if s["type"] == "network"
-           for e in s["endpoints"] if e["interface"] == "public")
-_, exts = req("GET", net + "/v2.0/extensions", token=hdrs["X-Subject-Token"])
-aliases = sorted(e["alias"] for e in exts["extensions"])
-
-def put(section, key, value):
-    if not c.has_section(section): c.add_section(section)
-    c[section][key] = value
+conf = TempestConf(env["WS"])
+put = conf.put
+net = conf.endpoint("network")
+aliases = sorted(e["alias"] for e in conf.get(net + "/v2.0/extensions")["extensions"])
 
 put("service_available", "neutron", "true")
 put("auth", "create_isolated_networks", "false")
@@ -95,8 +76,8 @@ put("network-feature-enabled", "port_security", "true" if "port-security" in ali
 put("compute", "fixed_network_name", env["NETWORK"])
 put("compute", "build_timeout", env["BUILD_TIMEOUT"])
 put("compute-feature-enabled", "interface_attach", env["IFATTACH"])
-with open(path, "w") as f: c.write(f)
-print(f"networking enabled in {path} (network {net}, extensions {','.join(aliases)})")
+conf.save()
+print(f"networking enabled in {conf.path} (network {net}, extensions {','.join(aliases)})")
 EOF
 [ -n "$CONF_ONLY" ] && exit 0
 

@@ -41,33 +41,16 @@ CARGS=(--workspace "$WS" --conf-only "${NARGS[@]}")
 [ -n "$CLOUD" ] && CARGS+=(--cloud "$CLOUD")
 "$HERE/tempest-network.sh" "${CARGS[@]}"
 
-WS="$WS" FILTERS="$FILTERS" /usr/bin/python3 - <<'EOF'
-import configparser, json, os, urllib.request
+PYTHONPATH="$HERE" WS="$WS" FILTERS="$FILTERS" /usr/bin/python3 - <<'EOF'
+import os
+from tempest_conf import TempestConf
 env = os.environ
-path = env["WS"] + "/etc/tempest.conf"
-c = configparser.ConfigParser(interpolation=None)
-c.read(path)
-
-def req(method, url, body=None, token=None, headers=None):
-    h = {"Accept": "application/json", "Content-Type": "application/json", **(headers or {})}
-    if token: h["X-Auth-Token"] = token
-    r = urllib.request.Request(url, json.dumps(body).encode() if body else None, h, method=method)
-    with urllib.request.urlopen(r, timeout=60) as resp:
-        return resp.headers, json.loads(resp.read() or b"null")
-
-a = c["auth"]
-hdrs, tok = req("POST", c["identity"]["uri_v3"] + "/auth/tokens", {"auth": {"identity": {"methods": ["password"],
-    "password": {"user": {"name": a["admin_username"], "password": a["admin_password"],
-                          "domain": {"name": a["admin_domain_name"]}}}},
-    "scope": {"project": {"name": a["admin_project_name"], "domain": {"name": a["admin_domain_name"]}}}}})
-compute = next(e["url"].rstrip("/") for s in tok["token"]["catalog"] if s["type"] == "compute"
-               for e in s["endpoints"] if e["interface"] == "public")
-_, hyps = req("GET", compute + "/os-hypervisors", token=hdrs["X-Subject-Token"])
-n = len(hyps["hypervisors"])
-c["compute"]["min_compute_nodes"] = str(n)
-c["compute-feature-enabled"]["scheduler_enabled_filters"] = env["FILTERS"]
-with open(path, "w") as f: c.write(f)
-print(f"scheduling settings in {path}: min_compute_nodes = {n}, scheduler_enabled_filters = {env['FILTERS']}")
+conf = TempestConf(env["WS"])
+n = len(conf.get(conf.endpoint("compute") + "/os-hypervisors")["hypervisors"])
+conf.put("compute", "min_compute_nodes", str(n))
+conf.put("compute-feature-enabled", "scheduler_enabled_filters", env["FILTERS"])
+conf.save()
+print(f"scheduling settings in {conf.path}: min_compute_nodes = {n}, scheduler_enabled_filters = {env['FILTERS']}")
 EOF
 [ -n "$CONF_ONLY" ] && exit 0
 

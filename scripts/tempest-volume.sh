@@ -51,39 +51,15 @@ CARGS=(--workspace "$WS" --conf-only "${NARGS[@]}")
 [ -n "$CLOUD" ] && CARGS+=(--cloud "$CLOUD")
 "$HERE/tempest-network.sh" "${CARGS[@]}"
 
-WS="$WS" /usr/bin/python3 - <<'EOF'
-import configparser, json, os, urllib.error, urllib.request
-env = os.environ
-path = env["WS"] + "/etc/tempest.conf"
-c = configparser.ConfigParser(interpolation=None)
-c.read(path)
-
-def req(method, url, body=None, token=None):
-    h = {"Accept": "application/json", "Content-Type": "application/json"}
-    if token: h["X-Auth-Token"] = token
-    r = urllib.request.Request(url, json.dumps(body).encode() if body else None, h, method=method)
-    with urllib.request.urlopen(r, timeout=60) as resp:
-        return resp.headers, json.loads(resp.read() or b"null")
-
-a = c["auth"]
-hdrs, tok = req("POST", c["identity"]["uri_v3"] + "/auth/tokens", {"auth": {"identity": {"methods": ["password"],
-    "password": {"user": {"name": a["admin_username"], "password": a["admin_password"],
-                          "domain": {"name": a["admin_domain_name"]}}}},
-    "scope": {"project": {"name": a["admin_project_name"], "domain": {"name": a["admin_domain_name"]}}}}})
-vol = next(e["url"].rstrip("/") for s in tok["token"]["catalog"] if s["type"] == "volumev3"
-           for e in s["endpoints"] if e["interface"] == "public")
+PYTHONPATH="$HERE" WS="$WS" /usr/bin/python3 - <<'EOF'
+import os
+from tempest_conf import TempestConf
+conf = TempestConf(os.environ["WS"])
+c, put = conf.c, conf.put
+vol = conf.endpoint("volumev3")
 # the versions document sits above /v3/<project_id>
-root = vol.split("/v3")[0] + "/"
-try:
-    _, vers = req("GET", root, token=hdrs["X-Subject-Token"])
-except urllib.error.HTTPError as e:  # Cinder answers its versions list with 300 Multiple Choices
-    if e.code != 300: raise
-    vers = json.loads(e.read())
+vers = conf.get(vol.split("/v3")[0] + "/")
 v3 = next(v for v in vers["versions"] if v["id"].startswith("v3"))
-
-def put(section, key, value):
-    if not c.has_section(section): c.add_section(section)
-    c[section][key] = value
 
 put("service_available", "cinder", "true")
 put("volume", "catalog_type", "volumev3")
@@ -108,8 +84,8 @@ put("compute-feature-enabled", "volume_multiattach", "true")
 put("compute-feature-enabled", "swap_volume", "false")
 put("compute-feature-enabled", "volume_backed_live_migration", "false")
 put("validation", "run_validation", "false")
-with open(path, "w") as f: c.write(f)
-print(f"volumes enabled in {path} (volume {vol}, microversions {c['volume']['min_microversion']}-{c['volume']['max_microversion']})")
+conf.save()
+print(f"volumes enabled in {conf.path} (volume {vol}, microversions {c['volume']['min_microversion']}-{c['volume']['max_microversion']})")
 EOF
 [ -n "$CONF_ONLY" ] && exit 0
 
