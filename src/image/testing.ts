@@ -4,6 +4,7 @@
  * `alt` (p-alt), `reader` (p-demo, reader role only). For unit tests of src/image.
  * Set NOVA_TS_TEST_DATABASE_URL to an empty database to run them on PostgreSQL.
  */
+import { testContext } from '../http/test-context.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,29 +16,9 @@ import { openDatabase } from '../db/open.js';
 import type { Sql } from '../db/sql.js';
 import { unauthorized } from '../errors.js';
 import { createApiServer } from '../http/server.js';
-import type { RequestContext } from '../http/types.js';
 import { createImageService, type ImageService } from './service.js';
 
-export function testContext(name: string): RequestContext {
-  const admin = name === 'admin';
-  const reader = name === 'reader';
-  const project = reader ? 'p-demo' : `p-${name}`;
-  return {
-    requestId: 'req-test',
-    token: name,
-    userId: `u-${name}`,
-    userName: name,
-    userDomainId: 'default',
-    projectId: project,
-    projectName: project.slice(2),
-    projectDomainId: 'default',
-    domainId: null,
-    roles: admin ? ['admin', 'member', 'reader'] : reader ? ['reader'] : ['member', 'reader'],
-    isAdmin: admin,
-    readOnly: reader,
-    expiresAt: '2099-01-01T00:00:00Z',
-  };
-}
+export { testContext };
 
 export interface ImageFixture {
   url: string;

@@ -4,6 +4,7 @@
  * tokens: `admin` (project p-admin, admin role), `demo` (p-demo), `alt` (p-alt), `reader`
  * (p-demo, reader role only). Ports and their IPs are inserted directly (addPort).
  */
+import { testContext } from '../http/test-context.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -14,22 +15,11 @@ import type { Sql } from '../db/sql.js';
 import { unauthorized } from '../errors.js';
 import { Router } from '../http/router.js';
 import { createApiServer } from '../http/server.js';
-import type { RequestContext } from '../http/types.js';
 import { AGENT_TOPIC } from './types.js';
 import { mountSecurityGroups } from './security-groups-routes.js';
 import { setPortSecurityGroups } from './security-groups-store.js';
 
-export function sgContext(name: string): RequestContext {
-  const admin = name === 'admin';
-  const reader = name === 'reader';
-  const project = reader ? 'p-demo' : `p-${name}`;
-  return {
-    requestId: 'req-test', token: name, userId: `u-${name}`, userName: name, userDomainId: 'default',
-    projectId: project, projectName: project.slice(2), projectDomainId: 'default', domainId: null,
-    roles: admin ? ['admin', 'member', 'reader'] : reader ? ['reader'] : ['member', 'reader'],
-    isAdmin: admin, readOnly: reader, expiresAt: '2099-01-01T00:00:00Z',
-  };
-}
+export const sgContext = testContext;
 
 export interface SgFixture {
   url: string;

@@ -4,6 +4,7 @@
  * a fake image client (one image, IMAGE_ID, 1.5 GiB), and fixed tokens: `admin` (project
  * p-admin, admin role), `demo` (p-demo), `alt` (p-alt), `reader` (p-demo, reader only).
  */
+import { testContext } from '../http/test-context.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InProcessBus } from '../bus/in-process.js';
@@ -12,24 +13,13 @@ import { openDatabase } from '../db/open.js';
 import type { Sql } from '../db/sql.js';
 import { notFound, unauthorized } from '../errors.js';
 import { createApiServer } from '../http/server.js';
-import type { RequestContext } from '../http/types.js';
 import type { ImageClient } from '../image/client.js';
 import { volumeTopic } from './rpcapi.js';
 import { createVolumeService, type VolumeService } from './service.js';
 
 export const IMAGE_ID = '11111111-2222-3333-4444-555555555555';
 
-export function volContext(name: string): RequestContext {
-  const admin = name === 'admin';
-  const reader = name === 'reader';
-  const project = reader ? 'p-demo' : `p-${name}`;
-  return {
-    requestId: 'req-test', token: name, userId: `u-${name}`, userName: name, userDomainId: 'default',
-    projectId: project, projectName: project.slice(2), projectDomainId: 'default', domainId: null,
-    roles: admin ? ['admin', 'member', 'reader'] : reader ? ['reader'] : ['member', 'reader'],
-    isAdmin: admin, readOnly: reader, expiresAt: '2099-01-01T00:00:00Z',
-  };
-}
+export const volContext = testContext;
 
 export const fakeImages: ImageClient = {
   async get(id) {
