@@ -22,6 +22,7 @@ import { InstanceLocks } from './instance-locks.js';
 import type { VolumeClient } from '../volume/client.js';
 import { BuildAbort, InstanceVolumes, type AttachVolumeArgs, type DetachVolumeArgs } from './volumes.js';
 import { PowerState, TaskState, VmState } from './vm-states.js';
+import { abandonUnshelve, offload, shelve, unshelve, type ShelveArgs, type ShelveDeps, type UnshelveArgs } from './shelve.js';
 
 type Updates = Parameters<ConductorRpcApi['instanceUpdate']>[0]['updates'];
 
@@ -341,6 +342,25 @@ export class ComputeManager {
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
+    });
+  }
+
+  private get shelveDeps(): ShelveDeps {
+    return { host: this.host, driver: this.driver, conductor: this.conductor, images: this.images, net: this.net, vols: this.vols, log: this.log };
+  }
+
+  /** shelve / shelve_offload / unshelve (compute RPC 1.4): see shelve.ts. */
+  shelveInstance(a: ShelveArgs) {
+    return this.op('shelve_instance', a, () => shelve(this.shelveDeps, a));
+  }
+  shelveOffloadInstance(a: OpArgs) {
+    return this.op('shelve_offload_instance', a, () => offload(this.shelveDeps, a.instance));
+  }
+  unshelveInstance(a: UnshelveArgs) {
+    return this.op('unshelve_instance', a, () => unshelve(this.shelveDeps, a), async () => {
+      if (!a.node) return { task_state: null, power_state: await this.powerOf(a.instance.uuid) };
+      await abandonUnshelve(this.shelveDeps, a.instance);
+      return null;
     });
   }
 

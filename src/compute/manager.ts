@@ -93,6 +93,9 @@ export async function startCompute(deps: {
     detach_interface: (a) => m.detachInterface(a),
     attach_volume: (a) => m.attachVolume(a),
     detach_volume: (a) => m.detachVolume(a),
+    shelve_instance: (a) => m.shelveInstance(a),
+    shelve_offload_instance: (a) => m.shelveOffloadInstance(a),
+    unshelve_instance: (a) => m.unshelveInstance(a),
   };
   const stopServe = await bus.serve(computeTopic(host), (method, args) => {
     const h = handlers[method];

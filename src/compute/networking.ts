@@ -51,6 +51,11 @@ export class InstanceNetworking {
     await this.dataplane?.unplug(instance.network_info ?? []);
   }
 
+  /** Removes the instance's taps from this host but keeps its ports (shelve offload: they are bound again on unshelve). */
+  async unplug(instance: InstancePayload): Promise<void> {
+    if (this.dataplane && instance.network_info?.length) await this.dataplane.unplug(instance.network_info);
+  }
+
   /** Makes sure the instance's current ports are plugged (start, reboot, resume after a host restart). */
   async replug(instance: InstancePayload): Promise<void> {
     if (this.dataplane && instance.network_info?.length) await this.dataplane.plug(instance.network_info);

@@ -10,13 +10,16 @@
  *   1.2 - attach_interface and detach_interface (calls: the API answers with the result)
  *   1.3 - attach_volume and detach_volume (calls), for os-volume_attachments; the attachment
  *         is already created (volume reserved) by the API
+ *   1.4 - shelve_instance (power off, snapshot into image_id when given, then offload),
+ *         shelve_offload_instance, unshelve_instance (power on in place, or spawn here after
+ *         the conductor scheduled an offloaded instance: node given)
  */
 import type { Bus } from '../bus/bus.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
 import type { InstancePayload } from '../virt/driver.js';
 import type { Vif } from '../network/types.js';
 
-export const COMPUTE_RPC_VERSION = '1.3';
+export const COMPUTE_RPC_VERSION = '1.4';
 export const computeTopic = (host: string) => `compute.${host}`;
 
 /** A host choice from the scheduler, with resources already claimed on node_uuid. */
@@ -113,6 +116,21 @@ export class ComputeRpcApi {
   /** Unplugs the volume (the guest must release it), deletes the attachment and the BDM; on failure rolls the volume back to in-use. */
   detachVolume(host: string, args: ActionArgs & { bdm_uuid: string; volume_id: string; attachment_id: string }): Promise<void> {
     return this.bus.call<void>(computeTopic(host), 'detach_volume', { ...args, version: COMPUTE_RPC_VERSION }, { timeout: 180_000 });
+  }
+  /** Powers the guest off, snapshots it into image_id (image-backed only), then offloads it when offload is set. */
+  shelveInstance(host: string, args: ActionArgs & { image_id: string | null; offload: boolean }) {
+    return this.cast(host, 'shelve_instance', args);
+  }
+  /** Destroys the guest of a SHELVED instance here and releases its host (SHELVED_OFFLOADED). */
+  shelveOffloadInstance(host: string, args: ActionArgs) {
+    return this.cast(host, 'shelve_offload_instance', args);
+  }
+  /**
+   * SHELVED: powers the guest on in place. SHELVED_OFFLOADED (node given, resources claimed):
+   * spawns from instance.image (the shelved image, or the original one when volume-backed).
+   */
+  unshelveInstance(host: string, args: ActionArgs & { node?: string; image_id?: string | null }) {
+    return this.cast(host, 'unshelve_instance', args);
   }
   getConsoleOutput(host: string, args: { instance: InstancePayload; length?: number }): Promise<string> {
     return this.bus.call<string>(computeTopic(host), 'get_console_output', { ...args, version: COMPUTE_RPC_VERSION }, { timeout: 30_000 });

@@ -52,6 +52,9 @@ export const TaskState = {
   SOFT_DELETING: 'soft-deleting',
   RESTORING: 'restoring',
   SHELVING: 'shelving',
+  SHELVING_IMAGE_PENDING_UPLOAD: 'shelving_image_pending_upload',
+  SHELVING_IMAGE_UPLOADING: 'shelving_image_uploading',
+  SHELVING_OFFLOADING: 'shelving_offloading',
   UNSHELVING: 'unshelving',
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];

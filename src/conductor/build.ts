@@ -24,7 +24,7 @@ import { groupSpec, schedulingSpec } from './request-spec.js';
 const log = logger('conductor');
 export const SCHEDULE_EVENT = 'conductor_schedule_and_build_instances';
 const FAILURES_KEY = 'build_failures';
-const ZONE_FROM_HOST_KEY = 'availability_zone_from_host';
+export const ZONE_FROM_HOST_KEY = 'availability_zone_from_host';
 const BUILD_TASK_STATES = ['scheduling', 'block_device_mapping', 'networking', 'spawning', null];
 
 interface Attempt {

@@ -39,6 +39,7 @@ import { buildFailed, buildInstances, buildSucceeded, endsBuild } from './build.
 import { migrationGet, resizeConfirmed, resizeFinished, resizeInstance, resizeReverted } from './resize.js';
 import * as hostApi from './host-api.js';
 import { bdmDestroy, bdmsOf, bdmUpdate } from './bdms.js';
+import { instanceShelved, shelveOffloaded, unshelved, unshelveInstance } from './unshelve.js';
 import { upsertComputeNode } from './compute-nodes.js';
 import { keepServiceAlive, serviceHeartbeat } from './service-records.js';
 
@@ -63,6 +64,11 @@ const METHODS: Record<string, Method> = {
   build_instances: (c, a) => buildInstances(c, list(a, 'instance_uuids').map(String), str(a, 'request_id')),
   resize_instance: (c, a) =>
     resizeInstance(c, { instance_uuid: str(a, 'instance_uuid'), new_flavor_id: num(a, 'new_flavor_id'), migration_uuid: str(a, 'migration_uuid'), request_id: str(a, 'request_id') }),
+  unshelve_instance: (c, a) =>
+    unshelveInstance(c, { instance_uuid: str(a, 'instance_uuid'), request_id: str(a, 'request_id'), host: typeof a.host === 'string' && a.host ? a.host : null }),
+  instance_shelved: (c, a) => instanceShelved(c, { uuid: str(a, 'uuid'), host: str(a, 'host'), image_id: typeof a.image_id === 'string' && a.image_id ? a.image_id : null }),
+  shelve_offloaded: (c, a) => shelveOffloaded(c, { uuid: str(a, 'uuid'), fault: a.fault && typeof a.fault.message === 'string' ? a.fault : undefined }),
+  unshelved: (c, a) => unshelved(c, { uuid: str(a, 'uuid'), power_state: num(a, 'power_state') }),
   build_failed: (c, a) => buildFailed(c, { uuid: str(a, 'uuid'), request_id: str(a, 'request_id'), host: str(a, 'host'), reason: String(a.reason ?? 'unknown error'), alternates: list(a, 'alternates') }),
   instance_update: async (c, a) => {
     const inst = await hostApi.instanceUpdate(c.sql, { uuid: str(a, 'uuid'), updates: a.updates, expect_task_state: a.expect_task_state ?? undefined });

@@ -12,6 +12,8 @@
  *         instances, to reap them)
  *   1.3 - bdms_of, bdm_update, bdm_destroy (block device mappings of volumes; see
  *         src/conductor/bdms.ts); instance_destroyed also soft-deletes the instance's BDMs
+ *   1.4 - unshelve_instance (task, from the API); instance_shelved, shelve_offloaded,
+ *         unshelved (compute -> conductor; see src/conductor/unshelve.ts)
  */
 import type { Bus } from '../bus/bus.js';
 import type { InstancePatch } from '../db/instances.js';
@@ -19,7 +21,7 @@ import type { HostResources, InstancePayload } from '../virt/driver.js';
 import type { Selection } from '../compute/rpcapi.js';
 import type { BdmPatch, BdmRow } from './bdms.js';
 
-export const CONDUCTOR_RPC_VERSION = '1.3';
+export const CONDUCTOR_RPC_VERSION = '1.4';
 export const CONDUCTOR_TOPIC = 'conductor';
 
 export interface MigrationInfo {
@@ -50,7 +52,25 @@ export class ConductorRpcApi {
     return this.bus.cast(CONDUCTOR_TOPIC, 'resize_instance', { ...args, version: CONDUCTOR_RPC_VERSION });
   }
 
+  /** Schedules a SHELVED_OFFLOADED instance (task_state unshelving) and casts unshelve_instance to the chosen host. */
+  unshelveInstance(args: { instance_uuid: string; request_id: string; host?: string | null }) {
+    return this.bus.cast(CONDUCTOR_TOPIC, 'unshelve_instance', { ...args, version: CONDUCTOR_RPC_VERSION });
+  }
+
   // --- DB access for compute hosts ---
+
+  /** The guest is off (and snapshotted into image_id): vm_state shelved, shelved_* system metadata recorded. */
+  instanceShelved(args: { uuid: string; host: string; image_id: string | null }) {
+    return this.call<InstancePayload>('instance_shelved', args);
+  }
+  /** The guest is gone from its host: allocations released, host/node cleared, vm_state shelved_offloaded. */
+  shelveOffloaded(args: { uuid: string; fault?: { message: string; details?: string } }) {
+    return this.call<InstancePayload>('shelve_offloaded', args);
+  }
+  /** The guest runs again: vm_state active, shelved_* system metadata dropped, the shelved image deleted. */
+  unshelved(args: { uuid: string; power_state: number }) {
+    return this.call<InstancePayload>('unshelved', args);
+  }
 
   instanceUpdate(args: {
     uuid: string;

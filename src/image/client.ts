@@ -18,4 +18,6 @@ export interface ImageClient {
   uploadFile(id: string, path: string, format: { disk_format: string; container_format: string }): Promise<void>;
   /** Marks a queued image as failed and removes it (snapshot that did not complete). */
   abandon(id: string): Promise<void>;
+  /** Deletes an image whatever its status (a shelved server's snapshot once unshelved); gone already: no-op. */
+  remove?(id: string): Promise<void>;
 }

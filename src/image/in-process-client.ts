@@ -55,5 +55,11 @@ export function inProcessClient(sql: Sql, images: Images): ImageClient {
       await markDeleted(sql, id, nowIso());
       await images.store.remove(r.file_path);
     },
+    async remove(id) {
+      const r = await findImage(sql, id);
+      if (!r) return;
+      await markDeleted(sql, id, nowIso());
+      if (r.file_path) await images.store.remove(r.file_path);
+    },
   };
 }

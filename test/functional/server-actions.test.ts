@@ -140,13 +140,13 @@ describe('Nova actions not offered yet', () => {
   after(async () => t?.close());
 
   it('answer 404 for a server that does not exist and a clear 400 otherwise', async () => {
-    const missing = await t.demo.post('/compute/v2.1/servers/8b1f7e5e-1c51-4f0b-9a53-2d6d3e3f0c11/action', { shelve: null });
+    const missing = await t.demo.post('/compute/v2.1/servers/8b1f7e5e-1c51-4f0b-9a53-2d6d3e3f0c11/action', { rescue: null });
     assert.equal(missing.status, 404);
     const image = (await t.demo.get('/image/v2/images?name=tiny-linux')).body.images[0].id;
     const made = await t.demo.post('/compute/v2.1/servers', { server: { name: 'later', flavorRef: '1', imageRef: image } });
-    const r = await t.demo.post(`/compute/v2.1/servers/${made.body.server.id}/action`, { shelve: null });
+    const r = await t.demo.post(`/compute/v2.1/servers/${made.body.server.id}/action`, { rescue: null });
     assert.equal(r.status, 400);
-    assert.match(r.body.badRequest.message, /shelve is not available in nova-ts yet/);
+    assert.match(r.body.badRequest.message, /rescue is not available in nova-ts yet/);
     const unknown = await t.demo.post(`/compute/v2.1/servers/${made.body.server.id}/action`, { frobnicate: null });
     assert.equal(unknown.body.badRequest.message, 'There is no such action: frobnicate');
   });

@@ -87,7 +87,7 @@ const rebuild: ActionHandler = async (deps: ComputeApiDeps, req: ApiRequest, val
  * System metadata keys a snapshot does not take over as image properties: the boot image's
  * identity and format, and the image meta record kept for the compute host.
  */
-const NOT_INHERITED = new Set([
+export const NOT_INHERITED = new Set([
   'image_base_image_ref', 'image_name', 'image_disk_format', 'image_container_format', 'image_min_ram', 'image_min_disk',
   // Marks the images nova-ts seeds itself (src/image/seed.ts); a user's snapshot is not one of them.
   'image_nova_ts_image_version',

@@ -11,16 +11,17 @@ import { powerActions } from './server-actions-power.js';
 import { resizeActions } from './server-actions-resize.js';
 import { imageActions } from './server-actions-image.js';
 import { securityGroupActions } from './server-actions-secgroups.js';
+import { shelveActions } from './server-actions-shelve.js';
 import { own } from '../../util/own.js';
 
-const handlers: Record<string, ActionHandler> = { ...powerActions, ...resizeActions, ...imageActions, ...securityGroupActions };
+const handlers: Record<string, ActionHandler> = { ...powerActions, ...resizeActions, ...imageActions, ...securityGroupActions, ...shelveActions };
 
 /**
  * Nova actions nova-ts does not offer yet. They answer 404 for a server the caller cannot see
  * (as Nova would) and otherwise 400 saying so, rather than a bare "There is no such action".
  */
 const NOT_YET = new Set([
-  'shelve', 'shelveOffload', 'unshelve', 'rescue', 'unrescue', 'restore', 'migrate', 'os-migrateLive', 'evacuate',
+  'rescue', 'unrescue', 'restore', 'migrate', 'os-migrateLive', 'evacuate',
   'changePassword', 'createBackup', 'addFixedIp', 'removeFixedIp',
   'addFloatingIp', 'removeFloatingIp', 'os-getVNCConsole', 'os-getSPICEConsole', 'os-getSerialConsole',
   'os-getRDPConsole', 'trigger_crash_dump', 'injectNetworkInfo', 'resetNetwork',
