@@ -93,6 +93,44 @@ describe('shelve and unshelve (Compute API, fake driver)', () => {
     await tc.demo.delete(`${C}/servers/${id}`);
   });
 
+  it('volumes attach to and detach from a SHELVED_OFFLOADED server (reserved until unshelve connects them)', async () => {
+    const id = await boot(tc.demo, 'shelf-vols');
+    assert.equal((await act(tc.demo, id, { shelve: {} })).status, 202);
+    await until(tc.demo, id, 'SHELVED_OFFLOADED');
+    const vpath = `/volume/v3/${tc.demo.projectId}/volumes`;
+    const mk = async (name: string) => {
+      const r = await tc.demo.post(vpath, { volume: { size: 1, name } });
+      await waitFor(async () => (await tc.demo.get(`${vpath}/${r.body.volume.id}`)).body.volume.status === 'available', `${name} available`);
+      return r.body.volume.id as string;
+    };
+    const [keep, drop] = [await mk('keep'), await mk('drop')];
+    for (const v of [keep, drop]) {
+      const r = await tc.demo.post(`${C}/servers/${id}/os-volume_attachments`, { volumeAttachment: { volumeId: v } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal((await tc.demo.get(`${vpath}/${v}`)).body.volume.status, 'reserved');
+    }
+    assert.equal((await tc.demo.delete(`${C}/servers/${id}/os-volume_attachments/${drop}`)).status, 202);
+    assert.equal((await tc.demo.get(`${vpath}/${drop}`)).body.volume.status, 'available');
+    assert.equal((await act(tc.demo, id, { unshelve: null })).status, 202);
+    await until(tc.demo, id, 'ACTIVE');
+    const kept = (await tc.demo.get(`${vpath}/${keep}`)).body.volume;
+    assert.equal(kept.status, 'in-use');
+    assert.equal(kept.attachments[0].server_id, id);
+    const listed = (await tc.demo.get(`${C}/servers/${id}/os-volume_attachments`)).body.volumeAttachments.map((a: any) => a.volumeId);
+    assert.deepEqual(listed, [keep]);
+    await tc.demo.delete(`${C}/servers/${id}`);
+  });
+
+  it('deleting a SHELVED_OFFLOADED server deletes its <name>-shelved image too', async () => {
+    const id = await boot(tc.demo, 'shelf-gone');
+    assert.equal((await act(tc.demo, id, { shelve: {} })).status, 202);
+    await until(tc.demo, id, 'SHELVED_OFFLOADED');
+    assert.equal((await imagesNamed('shelf-gone-shelved')).length, 1);
+    assert.equal((await tc.demo.delete(`${C}/servers/${id}`)).status, 204);
+    await waitFor(async () => (await tc.demo.get(`${C}/servers/${id}`)).status === 404, 'server gone');
+    assert.equal((await imagesNamed('shelf-gone-shelved')).length, 0);
+  });
+
   it('shelveOffload of a SHELVED server; 2.77 unshelve into a zone lands on that zone\'s host', async () => {
     const hosts = ((await tc.admin.get(`${C}/os-services?binary=nova-compute`)).body.services as any[]).map((s) => s.host).sort();
     const agg = await tc.admin.post(`${C}/os-aggregates`, { aggregate: { name: 'shelf-az', availability_zone: 'shelf-zone' } });

@@ -31,7 +31,7 @@ import { checkNotLocked, checkState, loadServer, payloadOf } from './server-acce
 import { BOOLEAN, parseBool, TAG } from './server-schemas.js';
 
 const log = logger('compute-api');
-const ALLOWED_STATES = [V.ACTIVE, V.STOPPED, V.PAUSED, V.SUSPENDED];
+const ALLOWED_STATES = [V.ACTIVE, V.STOPPED, V.PAUSED, V.SUSPENDED, V.SHELVED, V.SHELVED_OFFLOADED];
 export const VOLUMES_UNAVAILABLE = 'Volumes are not available: this cloud runs no block storage service.';
 
 /** The block storage client; 400 when the cloud has none. */
@@ -102,8 +102,13 @@ async function attachedBdm(deps: ComputeApiDeps, row: InstanceRow, volumeId: str
   return b;
 }
 
-/** Nova's check: a server on no host (never built, shelved offloaded) cannot take a volume. */
-function checkHost(row: InstanceRow, action: string): string {
+/**
+ * The compute host to act on, or null for a shelved-offloaded server: as in Nova, its volumes
+ * are only reserved (attach) or released (detach) in the volume service; unshelve connects what
+ * is reserved on the host it lands on. Any other server without a host cannot take a volume.
+ */
+function checkHost(row: InstanceRow, action: string): string | null {
+  if (row.vm_state === V.SHELVED_OFFLOADED) return null;
   if (!row.host) throw invalidState(action, row.uuid, 'vm_state', `${row.vm_state} (it has no compute host)`);
   return row.host;
 }
@@ -174,14 +179,17 @@ async function attach(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiRespons
     await vols.deleteAttachment(attachment.id).catch((err) => log.warn(`releasing attachment ${attachment.id} failed`, err));
     throw e;
   }
-  try {
-    await new ComputeRpcApi(deps.bus).attachVolume(host, {
-      instance: await payloadOf(deps.sql, row), request_id: req.requestId, bdm_uuid: bdm.uuid, volume_id: volume.id,
-      attachment_id: attachment.id, device_name: device,
-    });
-  } catch (e) {
-    await deleteBdm(deps.sql, bdm.uuid);
-    throw e;
+  // A shelved-offloaded server's volume stays reserved until unshelve connects it.
+  if (host) {
+    try {
+      await new ComputeRpcApi(deps.bus).attachVolume(host, {
+        instance: await payloadOf(deps.sql, row), request_id: req.requestId, bdm_uuid: bdm.uuid, volume_id: volume.id,
+        attachment_id: attachment.id, device_name: device,
+      });
+    } catch (e) {
+      await deleteBdm(deps.sql, bdm.uuid);
+      throw e;
+    }
   }
   const v: Record<string, unknown> = { id: volume.id, serverId: row.uuid, volumeId: volume.id, device };
   if (req.mv.atLeast('2.70')) v.tag = a.tag ?? null;
@@ -237,6 +245,13 @@ async function detach(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiRespons
   checkNotLocked(ctx, row);
   checkState(row, 'detach_volume', ALLOWED_STATES, [null]);
   const host = checkHost(row, 'detach_volume');
+  if (!host) {
+    // Shelved offloaded: nothing is plugged anywhere; the reservation and the mapping go.
+    await startAction(deps.sql, { uuid: row.uuid, action: 'detach_volume', requestId: req.requestId, userId: ctx.userId, projectId: row.project_id });
+    if (b.attachment_id) await vols.deleteAttachment(b.attachment_id);
+    await deleteBdm(deps.sql, b.uuid);
+    return { status: 202 };
+  }
   if (!b.attachment_id) throw conflict(`Volume ${volume.id} is still being attached to instance ${row.uuid}; try again when it is in-use.`);
   await vols.beginDetaching(volume.id).catch((e) => {
     throw asInvalidVolume(e);

@@ -5,8 +5,9 @@
 import { ctxOf, type ApiRequest, type ApiResponse } from '../../http/types.js';
 import { validate } from '../../http/validate.js';
 import { softDeleteInstance, startAction, updateInstance, type InstanceRow } from '../../db/instances.js';
+import { json } from '../../db/sql.js';
 import { ComputeRpcApi } from '../../compute/rpcapi.js';
-import { TaskState } from '../../compute/vm-states.js';
+import { TaskState, VmState } from '../../compute/vm-states.js';
 import { nowIso } from '../../util/time.js';
 import { requireProject, requireWriter } from '../policy.js';
 import { API_PREFIX, links, nextLinks, type MountFn } from './common.js';
@@ -114,6 +115,9 @@ async function deleteInDb(deps: ComputeApiDeps, req: ApiRequest, row: InstanceRo
   });
   // Its volumes are released (or deleted, delete_on_termination) and its mappings go.
   if (deleted) await releaseServerVolumes(deps.sql, deps.volumes, row.uuid).catch((e) => log.warn(`releasing the volumes of ${row.uuid} failed`, e));
+  // A shelved-offloaded server's snapshot (`<name>-shelved`) goes with it, as in Nova.
+  const shelvedImage = deleted && row.vm_state === VmState.SHELVED_OFFLOADED ? json<Record<string, string>>(row.system_metadata, {}).shelved_image_id : undefined;
+  if (shelvedImage) await deps.images.delete(ctx, shelvedImage).catch((e) => log.warn(`deleting the shelved image ${shelvedImage} of ${row.uuid} failed`, e));
   // Its ports go too (the host's agent drops their taps and rules when it next syncs).
   if (deleted) await deps.network?.client.deallocateForInstance({ instance_uuid: row.uuid }).catch((e) => log.warn(`releasing the ports of ${row.uuid} failed`, e));
   return deleted;
