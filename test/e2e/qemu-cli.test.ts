@@ -7,18 +7,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO_ROOT, describeCli, startCloudProcess, type CliResult, type CloudProcess } from '../helpers/process.js';
-import { GUEST_IMAGE_CACHE, cpuTicks, guestPids, isLiveQemu, killQemusOf, qemuSkipReason, removeHostNamespace } from '../helpers/qemu.js';
-import { hostNamespace } from '../../src/cloud.js';
+import { describeCli, type CliResult, type CloudProcess } from '../helpers/process.js';
+import { startQemuE2e, type QemuE2e } from '../helpers/qemu-e2e.js';
+import { cpuTicks, guestPids, isLiveQemu, qemuSkipReason } from '../helpers/qemu.js';
 
 const skip = qemuSkipReason();
 const CLOUD_ARGS = ['--driver', 'qemu', '--shutdown-timeout', '20'];
-const CLOUD_ENV = { NOVA_TS_GUEST_IMAGE_DIR: GUEST_IMAGE_CACHE };
 /** The first build of tiny-linux downloads a kernel: give the first start time for it. */
 const FIRST_START_MS = 600_000;
 const BOOT = ['--flavor', 'm1.tiny', '--image', 'tiny-linux', '--nic', 'none'];
@@ -40,6 +37,7 @@ const SCRIPT = [
   '',
 ].join('\n');
 
+let e2e: QemuE2e | undefined;
 let cloud: CloudProcess | undefined;
 let dataDir = '';
 let work = '';
@@ -114,29 +112,12 @@ async function ticksOver(pid: number, ms: number): Promise<number> {
 
 describe('openstack CLI against nova-ts with the qemu driver', { skip, timeout: 900_000 }, () => {
   before(async () => {
-    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'ensure-system-packages.mjs'), 'python3-openstackclient'], {
-      encoding: 'utf8',
-    });
-    assert.equal(r.status, 0, `could not install python3-openstackclient:\n${r.stdout}\n${r.stderr}`);
-    work = mkdtempSync(join(tmpdir(), 'nova-ts-qemu-e2e-work-'));
-    // Short: QMP socket paths inside it must stay under 108 bytes.
-    dataDir = mkdtempSync(join(tmpdir(), 'nts-qe2e-'));
-    cloud = await startCloudProcess({ dataDir, args: CLOUD_ARGS, env: CLOUD_ENV, readyTimeoutMs: FIRST_START_MS });
+    e2e = await startQemuE2e({ name: 'qe2e', args: CLOUD_ARGS, readyTimeoutMs: FIRST_START_MS });
+    ({ cloud, dataDir, work } = e2e);
   });
 
   after(async () => {
-    try {
-      if (cloud) await cloud.stop({ keepDataDir: true });
-    } finally {
-      if (dataDir) {
-        const killed = killQemusOf(dataDir);
-        if (killed.length) console.log(`killed QEMU processes left by this test: ${killed.join(', ')}`);
-        // The host's network namespace (and its DHCP server and metadata proxy) outlive nova-ts by design.
-        removeHostNamespace(hostNamespace(dataDir, 'host1'));
-        rmSync(dataDir, { recursive: true, force: true });
-      }
-      if (work) rmSync(work, { recursive: true, force: true });
-    }
+    await e2e?.stop();
   });
 
   // The refused images run beside vm1's power actions (they start no QEMU); the crash of
@@ -291,7 +272,7 @@ describe('openstack CLI against nova-ts with the qemu driver', { skip, timeout: 
     await sleep(1000);
     assert.ok(isLiveQemu(pid), `QEMU ${pid} died with nova-ts`);
 
-    cloud = await startCloudProcess({ dataDir, args: CLOUD_ARGS, env: CLOUD_ENV, readyTimeoutMs: FIRST_START_MS });
+    cloud = await e2e!.restart();
     assert.equal((await show('vm1')).status, 'ACTIVE');
     assert.equal(onePid(vm1), pid, 'the restarted nova-ts started another QEMU');
     // Past a power-state sync pass it is still ACTIVE, and it was not rebooted.

@@ -9,20 +9,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCliBatch, type BatchResult } from '../helpers/cli-batch.js';
-import { REPO_ROOT, describeCli, startCloudProcess, type CliResult, type CloudProcess } from '../helpers/process.js';
-import { GUEST_IMAGE_CACHE, guestPids, killQemusOf, qemuSkipReason, removeHostNamespace } from '../helpers/qemu.js';
-import { hostNamespace } from '../../src/cloud.js';
+import { describeCli, type CliResult, type CloudProcess } from '../helpers/process.js';
+import { startQemuE2e, type QemuE2e } from '../helpers/qemu-e2e.js';
+import { guestPids, qemuSkipReason } from '../helpers/qemu.js';
 
 const skip = qemuSkipReason();
 const CLOUD_ARGS = ['--driver', 'qemu', '--shutdown-timeout', '10'];
-const CLOUD_ENV = { NOVA_TS_GUEST_IMAGE_DIR: GUEST_IMAGE_CACHE };
 /** The first build of tiny-linux downloads a kernel: give the first start time for it. */
 const FIRST_START_MS = 600_000;
 const json = ['-f', 'json'];
@@ -44,8 +41,8 @@ const writer = (serial: string) =>
 const reader = (serial: string) =>
   ['#!/bin/sh', ...FIND_DISK, `find_disk ${serial}`, 'echo "read from $dev: $(head -n 1 "$dev")"', ''].join('\n');
 
+let e2e: QemuE2e | undefined;
 let cloud: CloudProcess | undefined;
-let dataDir = '';
 let work = '';
 
 function c(): CloudProcess {
@@ -95,26 +92,13 @@ async function waitConsole(ref: string, re: RegExp, timeoutMs = 120_000): Promis
 
 describe('openstack CLI: volumes on real QEMU guests', { skip, timeout: 600_000 }, () => {
   before(async () => {
-    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'ensure-system-packages.mjs'), 'python3-openstackclient'], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `could not install python3-openstackclient:\n${r.stdout}\n${r.stderr}`);
-    work = mkdtempSync(join(tmpdir(), 'nova-ts-volq-work-'));
-    // Short: QMP socket paths inside it must stay under 108 bytes.
-    dataDir = mkdtempSync(join(tmpdir(), 'nts-vq-'));
-    cloud = await startCloudProcess({ dataDir, args: CLOUD_ARGS, env: CLOUD_ENV, readyTimeoutMs: FIRST_START_MS });
+    e2e = await startQemuE2e({ name: 'volq', args: CLOUD_ARGS, readyTimeoutMs: FIRST_START_MS });
+    cloud = e2e.cloud;
+    work = e2e.work;
   });
 
   after(async () => {
-    try {
-      if (cloud) await cloud.stop({ keepDataDir: true });
-    } finally {
-      if (dataDir) {
-        const killed = killQemusOf(dataDir);
-        if (killed.length) console.log(`killed QEMU processes left by this test: ${killed.join(', ')}`);
-        removeHostNamespace(hostNamespace(dataDir, 'host1'));
-        rmSync(dataDir, { recursive: true, force: true });
-      }
-      if (work) rmSync(work, { recursive: true, force: true });
-    }
+    await e2e?.stop();
   });
 
   describe('two flows at once', { concurrency: true }, () => {
