@@ -100,11 +100,14 @@ export async function updateAttachment(sql: Sql, a: { attachment_id: string; con
   });
 }
 
-/** Marks the attachment attached and the volume in-use. Idempotent. */
+/**
+ * Marks the attachment attached and the volume in-use. Idempotent. As in Cinder, an attachment
+ * without a connector may be completed too: Nova does so for a shelved-offloaded server, whose
+ * volume is in-use but connected only when the server is unshelved on a host.
+ */
 export async function completeAttachment(sql: Sql, attachmentId: string): Promise<void> {
   await sql.tx(async (tx) => {
     const att = await liveAttachment(tx, attachmentId);
-    if (!att.connection_info) throw invalid(`Attachment ${attachmentId} has no connector yet; update it with the host's connector before completing it.`);
     const now = nowIso();
     if (att.status !== 'attached')
       await tx.run("UPDATE volume_attachments SET status = 'attached', attach_time = ?, updated_at = ? WHERE id = ?", [now, now, att.id]);

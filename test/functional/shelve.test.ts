@@ -93,7 +93,7 @@ describe('shelve and unshelve (Compute API, fake driver)', () => {
     await tc.demo.delete(`${C}/servers/${id}`);
   });
 
-  it('volumes attach to and detach from a SHELVED_OFFLOADED server (reserved until unshelve connects them)', async () => {
+  it('volumes attach to and detach from a SHELVED_OFFLOADED server (in-use, connected by unshelve)', async () => {
     const id = await boot(tc.demo, 'shelf-vols');
     assert.equal((await act(tc.demo, id, { shelve: {} })).status, 202);
     await until(tc.demo, id, 'SHELVED_OFFLOADED');
@@ -107,7 +107,7 @@ describe('shelve and unshelve (Compute API, fake driver)', () => {
     for (const v of [keep, drop]) {
       const r = await tc.demo.post(`${C}/servers/${id}/os-volume_attachments`, { volumeAttachment: { volumeId: v } });
       assert.equal(r.status, 200, JSON.stringify(r.body));
-      assert.equal((await tc.demo.get(`${vpath}/${v}`)).body.volume.status, 'reserved');
+      assert.equal((await tc.demo.get(`${vpath}/${v}`)).body.volume.status, 'in-use');
     }
     assert.equal((await tc.demo.delete(`${C}/servers/${id}/os-volume_attachments/${drop}`)).status, 202);
     assert.equal((await tc.demo.get(`${vpath}/${drop}`)).body.volume.status, 'available');

@@ -104,8 +104,8 @@ async function attachedBdm(deps: ComputeApiDeps, row: InstanceRow, volumeId: str
 
 /**
  * The compute host to act on, or null for a shelved-offloaded server: as in Nova, its volumes
- * are only reserved (attach) or released (detach) in the volume service; unshelve connects what
- * is reserved on the host it lands on. Any other server without a host cannot take a volume.
+ * are only attached (without a connector) or released in the volume service; unshelve connects
+ * them on the host it lands on. Any other server without a host cannot take a volume.
  */
 function checkHost(row: InstanceRow, action: string): string | null {
   if (row.vm_state === V.SHELVED_OFFLOADED) return null;
@@ -179,8 +179,10 @@ async function attach(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiRespons
     await vols.deleteAttachment(attachment.id).catch((err) => log.warn(`releasing attachment ${attachment.id} failed`, err));
     throw e;
   }
-  // A shelved-offloaded server's volume stays reserved until unshelve connects it.
-  if (host) {
+  // A shelved-offloaded server's volume is in-use but unconnected (Nova completes the
+  // attachment without a connector); unshelve connects it on the host the server lands on.
+  if (!host) await vols.completeAttachment(attachment.id);
+  else {
     try {
       await new ComputeRpcApi(deps.bus).attachVolume(host, {
         instance: await payloadOf(deps.sql, row), request_id: req.requestId, bdm_uuid: bdm.uuid, volume_id: volume.id,
