@@ -53,6 +53,16 @@ describe('server actions', () => {
     assert.equal((await act(tc.demo, id, { 'os-stop': null })).status, 202);
   });
 
+  it('restore and forceDelete of a server that is not soft-deleted (none ever is) are 409 naming its state', async () => {
+    const id = await boot('not-soft-deleted');
+    for (const action of ['restore', 'forceDelete']) {
+      const r = await act(tc.demo, id, { [action]: null });
+      assert.equal(r.status, 409, `${action}: ${JSON.stringify(r.body)}`);
+      assert.match(r.body.conflictingRequest.message, new RegExp(`Cannot '${action}' instance ${id} while it is in vm_state active`));
+    }
+    assert.equal((await server(tc.demo, id)).status, 'ACTIVE');
+  });
+
   it('resize to VERIFY_RESIZE, then confirm', async () => {
     const id = await boot('resize');
     assert.equal((await act(tc.demo, id, { resize: { flavorRef: '42' } })).status, 202);

@@ -149,6 +149,20 @@ const forceDelete: ActionHandler = async (deps, req, value) => {
   return { status: 202 };
 };
 
+/**
+ * restore (deferred delete): nova-ts deletes servers at once (Nova's reclaim_instance_interval
+ * = 0), so no server is ever SOFT_DELETED and restore answers Nova's 409 for the state the
+ * server is in (404 for one the caller cannot see, 409 when locked).
+ */
+const restore: ActionHandler = async (deps, req, value) => {
+  actionBody('restore', { type: ['object', 'null'] }, value);
+  const ctx = ctxOf(req);
+  requireWriter(ctx, 'os_compute_api:os-deferred-delete:restore');
+  const cur = await loadServer(deps.sql, ctx, req.params.id);
+  if (cur.locked && !ctx.isAdmin) throw conflict(`Instance ${cur.uuid} is locked`);
+  throw invalidState('restore', cur.uuid, 'vm_state', cur.vm_state);
+};
+
 export const powerActions: Record<string, ActionHandler> = {
   reboot,
   'os-stop': simple('stop', 'os_compute_api:servers:stop', [V.ACTIVE, V.ERROR], T.POWERING_OFF, (a, h, x) => a.stopInstance(h, x)),
@@ -162,4 +176,5 @@ export const powerActions: Record<string, ActionHandler> = {
   'os-resetState': resetState,
   'os-getConsoleOutput': consoleOutput,
   forceDelete,
+  restore,
 };

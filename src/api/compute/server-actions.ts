@@ -21,7 +21,7 @@ const handlers: Record<string, ActionHandler> = { ...powerActions, ...resizeActi
  * (as Nova would) and otherwise 400 saying so, rather than a bare "There is no such action".
  */
 const NOT_YET = new Set([
-  'rescue', 'unrescue', 'restore', 'migrate', 'os-migrateLive', 'evacuate',
+  'rescue', 'unrescue', 'migrate', 'os-migrateLive', 'evacuate',
   'changePassword', 'createBackup', 'addFixedIp', 'removeFixedIp',
   'addFloatingIp', 'removeFloatingIp', 'os-getVNCConsole', 'os-getSPICEConsole', 'os-getSerialConsole',
   'os-getRDPConsole', 'trigger_crash_dump', 'injectNetworkInfo', 'resetNetwork',
