@@ -3,9 +3,9 @@
  * that the compute host uploads).
  */
 import { conflict, invalid } from '../../errors.js';
-import { flavorOf, startAction, updateInstance, type InstancePatch } from '../../db/instances.js';
+import { flavorOf, startAction, updateInstance, type InstancePatch, type InstanceRow } from '../../db/instances.js';
 import { json } from '../../db/sql.js';
-import { ctxOf, type ApiRequest, type ApiResponse } from '../../http/types.js';
+import { ctxOf, type ApiRequest, type ApiResponse, type RequestContext } from '../../http/types.js';
 import { S } from '../../http/validate.js';
 import { ComputeRpcApi } from '../../compute/rpcapi.js';
 import { TaskState as T, VmState as V } from '../../compute/vm-states.js';
@@ -94,6 +94,30 @@ export const NOT_INHERITED = new Set([
   IMAGE_META_KEY,
 ]);
 
+/**
+ * The body of the image a snapshot of server `cur` is uploaded into (createImage, shelve), in
+ * Nova's order: the boot image's properties kept in system_metadata (image_*, less the
+ * non-inheritable ones), the snapshot's own, then `extra`; name and minimums last (min_disk at
+ * least the flavor's root disk).
+ */
+export function snapshotImageBody(cur: InstanceRow, ctx: RequestContext, name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const sys = json<Record<string, string>>(cur.system_metadata, {});
+  const inherited: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(sys))
+    if (k.startsWith('image_') && !NOT_INHERITED.has(k)) inherited[k.slice('image_'.length)] = v;
+  return {
+    ...inherited,
+    instance_uuid: cur.uuid,
+    base_image_ref: cur.image_ref ?? '',
+    image_type: 'snapshot',
+    user_id: ctx.userId,
+    ...extra,
+    name,
+    min_ram: Number(sys.image_min_ram ?? 0),
+    min_disk: Math.max(Number(sys.image_min_disk ?? 0), flavorOf(cur).root_gb),
+  };
+}
+
 const createImage: ActionHandler = async (deps, req, value) => {
   const body = actionBody<{ name: string; metadata?: Record<string, string> }>('createImage', {
     type: 'object',
@@ -108,25 +132,11 @@ const createImage: ActionHandler = async (deps, req, value) => {
   if (!cur.host) throw conflict(`Instance ${cur.uuid} is not ready`);
   const metadata = body.metadata ?? {};
   await checkMetadataQuota(deps.sql, cur.project_id, Object.keys(metadata).length);
-  const sys = json<Record<string, string>>(cur.system_metadata, {});
-  const inherited: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(sys))
-    if (k.startsWith('image_') && !NOT_INHERITED.has(k)) inherited[k.slice('image_'.length)] = v;
-  // Nova's order: inherited image properties, then the snapshot's own, then the request's
-  // metadata, which wins (a caller may set image_type).
-  const image = await deps.images.create(ctx, {
-    ...inherited,
-    instance_uuid: cur.uuid,
-    base_image_ref: cur.image_ref ?? '',
-    image_type: 'snapshot',
-    user_id: ctx.userId,
-    owner_project_name: ctx.projectName ?? undefined,
-    owner_user_name: ctx.userName,
-    ...metadata,
-    name: body.name,
-    min_ram: Number(sys.image_min_ram ?? 0),
-    min_disk: Math.max(Number(sys.image_min_disk ?? 0), flavorOf(cur).root_gb),
-  });
+  // The request's metadata wins over the snapshot's own properties (a caller may set image_type).
+  const image = await deps.images.create(
+    ctx,
+    snapshotImageBody(cur, ctx, body.name, { owner_project_name: ctx.projectName ?? undefined, owner_user_name: ctx.userName, ...metadata }),
+  );
   let updated;
   try {
     updated = await deps.sql.tx(async (tx) => {

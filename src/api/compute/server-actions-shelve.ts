@@ -9,7 +9,7 @@
  * src/conductor/unshelve.ts for the rest.
  */
 import { conflict, invalid, policyForbidden } from '../../errors.js';
-import { flavorOf, type InstancePatch, type InstanceRow } from '../../db/instances.js';
+import type { InstancePatch, InstanceRow } from '../../db/instances.js';
 import { json } from '../../db/sql.js';
 import { ctxOf } from '../../http/types.js';
 import { ComputeRpcApi } from '../../compute/rpcapi.js';
@@ -22,7 +22,7 @@ import type { ComputeApiDeps } from './deps.js';
 import { actionBody, changeState, type ActionHandler } from './server-action-flow.js';
 import { checkNotLocked, checkState, loadServer, payloadOf } from './server-access.js';
 import { availabilityZones } from './server-lookups.js';
-import { NOT_INHERITED } from './server-actions-image.js';
+import { snapshotImageBody } from './server-actions-image.js';
 
 const SHELVE_FROM = [V.ACTIVE, V.STOPPED, V.PAUSED, V.SUSPENDED];
 
@@ -46,20 +46,7 @@ const shelve: ActionHandler = async (deps, req, value) => {
   if (!cur.host) throw conflict(`Instance ${cur.uuid} is not ready`);
   let imageId: string | null = null;
   if (!(await isVolumeBacked(deps, cur))) {
-    const sys = json<Record<string, string>>(cur.system_metadata, {});
-    const inherited: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(sys))
-      if (k.startsWith('image_') && !NOT_INHERITED.has(k)) inherited[k.slice('image_'.length)] = v;
-    const image = await deps.images.create(ctx, {
-      ...inherited,
-      instance_uuid: cur.uuid,
-      base_image_ref: cur.image_ref ?? '',
-      image_type: 'snapshot',
-      user_id: ctx.userId,
-      name: `${cur.display_name}-shelved`,
-      min_ram: Number(sys.image_min_ram ?? 0),
-      min_disk: Math.max(Number(sys.image_min_disk ?? 0), flavorOf(cur).root_gb),
-    });
+    const image = await deps.images.create(ctx, snapshotImageBody(cur, ctx, `${cur.display_name}-shelved`));
     imageId = image.id;
   }
   let row: InstanceRow;
