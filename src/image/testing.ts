@@ -4,9 +4,7 @@
  * `alt` (p-alt), `reader` (p-demo, reader role only). For unit tests of src/image.
  * Set NOVA_TS_TEST_DATABASE_URL to an empty database to run them on PostgreSQL.
  */
-import { testContext } from '../http/test-context.js';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveForTest, testContext } from '../http/test-context.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +12,6 @@ import { migrate } from '../db/migrate.js';
 import { openSqlite } from '../db/sqlite.js';
 import { openDatabase } from '../db/open.js';
 import type { Sql } from '../db/sql.js';
-import { unauthorized } from '../errors.js';
-import { createApiServer } from '../http/server.js';
 import { createImageService, type ImageService } from './service.js';
 
 export { testContext };
@@ -37,17 +33,7 @@ export async function startImageFixture(): Promise<ImageFixture> {
   const sql = dbUrl ? await openDatabase(dbUrl) : openSqlite(':memory:');
   if (!dbUrl) await migrate(sql);
   const service = createImageService({ sql, dataDir: join(dataDir, 'images') });
-  const users = new Set(['admin', 'demo', 'alt', 'reader']);
-  const server: Server = createApiServer({
-    mounts: [{ prefix: '/image', router: service.router }],
-    authenticate: async (token) => {
-      if (!users.has(token)) throw unauthorized();
-      return testContext(token);
-    },
-    identityUrl: () => 'http://127.0.0.1/identity',
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close: closeServer } = await serveForTest({ prefix: '/image', router: service.router });
   return {
     url,
     sql,
@@ -65,10 +51,7 @@ export async function startImageFixture(): Promise<ImageFixture> {
       return fetch(`${url}/image${path}`, { method, headers, body: body as BodyInit | undefined });
     },
     async close() {
-      await new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      });
+      await closeServer();
       await sql.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

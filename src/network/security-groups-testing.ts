@@ -4,17 +4,13 @@
  * tokens: `admin` (project p-admin, admin role), `demo` (p-demo), `alt` (p-alt), `reader`
  * (p-demo, reader role only). Ports and their IPs are inserted directly (addPort).
  */
-import { testContext } from '../http/test-context.js';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveForTest, testContext } from '../http/test-context.js';
 import { randomUUID } from 'node:crypto';
 import { InProcessBus } from '../bus/in-process.js';
 import { migrate } from '../db/migrate.js';
 import { openSqlite } from '../db/sqlite.js';
 import type { Sql } from '../db/sql.js';
-import { unauthorized } from '../errors.js';
 import { Router } from '../http/router.js';
-import { createApiServer } from '../http/server.js';
 import { AGENT_TOPIC } from './types.js';
 import { mountSecurityGroups } from './security-groups-routes.js';
 import { setPortSecurityGroups } from './security-groups-store.js';
@@ -42,16 +38,7 @@ export async function serveNeutronForTests(make: (deps: { sql: Sql; bus: InProce
   const notices: (string[] | undefined)[] = [];
   await bus.serve(AGENT_TOPIC, (_method, args: { hosts?: string[] }) => void notices.push(args.hosts));
   const router = make({ sql, bus });
-  const server: Server = createApiServer({
-    mounts: [{ prefix: '/network', router }],
-    authenticate: async (token) => {
-      if (!['admin', 'demo', 'alt', 'reader'].includes(token)) throw unauthorized();
-      return sgContext(token);
-    },
-    identityUrl: () => 'http://127.0.0.1/identity',
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close: closeServer } = await serveForTest({ prefix: '/network', router });
   return {
     url,
     sql,
@@ -65,10 +52,7 @@ export async function serveNeutronForTests(make: (deps: { sql: Sql; bus: InProce
       return { status: r.status, body: text ? JSON.parse(text) : undefined };
     },
     async close() {
-      await new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      });
+      await closeServer();
       await bus.close();
       await sql.close();
     },

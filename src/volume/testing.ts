@@ -4,15 +4,12 @@
  * a fake image client (one image, IMAGE_ID, 1.5 GiB), and fixed tokens: `admin` (project
  * p-admin, admin role), `demo` (p-demo), `alt` (p-alt), `reader` (p-demo, reader only).
  */
-import { testContext } from '../http/test-context.js';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveForTest, testContext } from '../http/test-context.js';
 import { InProcessBus } from '../bus/in-process.js';
 import { serviceHeartbeat } from '../conductor/service-records.js';
 import { openDatabase } from '../db/open.js';
 import type { Sql } from '../db/sql.js';
-import { notFound, unauthorized } from '../errors.js';
-import { createApiServer } from '../http/server.js';
+import { notFound } from '../errors.js';
 import type { ImageClient } from '../image/client.js';
 import { volumeTopic } from './rpcapi.js';
 import { createVolumeService, type VolumeService } from './service.js';
@@ -68,16 +65,7 @@ export async function startVolFixture(opts: { withManager?: boolean } = {}): Pro
       else if (method === 'delete_snapshot') await sql.run("UPDATE volume_snapshots SET deleted = 1, status = 'deleted' WHERE id = ?", [args.snapshot_id]);
     });
   }
-  const server: Server = createApiServer({
-    mounts: [{ prefix: '/volume', router: service.router }],
-    authenticate: async (token) => {
-      if (!['admin', 'demo', 'alt', 'reader'].includes(token)) throw unauthorized();
-      return volContext(token);
-    },
-    identityUrl: () => 'http://127.0.0.1/identity',
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close: closeServer } = await serveForTest({ prefix: '/volume', router: service.router });
   const call: VolFixture['call'] = async (user, method, path, body, headers = {}) => {
     const h: Record<string, string> = { 'x-auth-token': user, ...headers };
     if (body !== undefined) h['content-type'] = 'application/json';
@@ -97,10 +85,7 @@ export async function startVolFixture(opts: { withManager?: boolean } = {}): Pro
       throw new Error(`volume ${id} never reached ${want.join('/')}`);
     },
     async close() {
-      await new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      });
+      await closeServer();
       await bus.close();
       await sql.close();
     },
