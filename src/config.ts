@@ -20,6 +20,23 @@ export interface Config {
   qemu: QemuDriverConfig;
   scheduler: SchedulerConfig;
   compute: ComputeConfig;
+  consoles: ConsoleConfig;
+  /**
+   * Serve the APIs and the console proxy over HTTPS with a certificate issued by the cloud's own
+   * CA (<dataDir>/ca/ca.pem, named as cacert in clouds.yaml).
+   */
+  tls: boolean;
+}
+
+/** The console proxy (Nova's novncproxy and serialproxy: one listener serves both) and its tokens. */
+export interface ConsoleConfig {
+  listenHost: string;
+  /** 0: any free port (tests). */
+  listenPort: number;
+  /** Seconds a console token stays valid (Nova's [consoleauth] token_ttl; default 600). */
+  tokenTtlSec: number;
+  /** The base URL users reach the proxy at, when it is not the listener's own address (e.g. behind a reverse proxy). */
+  publicUrl?: string;
 }
 
 export interface FakeDriverConfig {
@@ -79,6 +96,8 @@ export interface ComputeConfig {
 }
 
 export const DEFAULT_PORT = 8774;
+/** The console proxy's default port (Nova's novncproxy_port). */
+export const DEFAULT_CONSOLE_PORT = 6080;
 export const defaultDataDir = (): string => process.env.NOVA_TS_DATA_DIR ?? join(homedir(), '.nova-ts');
 
 export function defaultConfig(over: Partial<Config> = {}): Config {
@@ -124,6 +143,9 @@ export function defaultConfig(over: Partial<Config> = {}): Config {
       reservedHostMemoryMb: 512,
       reservedHostDiskMb: 0,
     },
+    // An API on any free port (tests, side-by-side clouds) gets its console proxy on any free port too.
+    consoles: { listenHost: '127.0.0.1', listenPort: over.listenPort === 0 ? 0 : DEFAULT_CONSOLE_PORT, tokenTtlSec: 600 },
+    tls: false,
     ...over,
   };
 }

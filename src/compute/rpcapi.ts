@@ -13,13 +13,16 @@
  *   1.4 - shelve_instance (power off, snapshot into image_id when given, then offload),
  *         shelve_offload_instance, unshelve_instance (power on in place, or spawn here after
  *         the conductor scheduled an offloaded instance: node given)
+ *   1.5 - get_console_connect_info (call): where the console proxy reaches the instance's VNC
+ *         or serial console on this host
  */
 import type { Bus } from '../bus/bus.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
 import type { InstancePayload } from '../virt/driver.js';
 import type { Vif } from '../network/types.js';
+import type { ConsoleConnectInfo, ConsoleType } from '../console/types.js';
 
-export const COMPUTE_RPC_VERSION = '1.4';
+export const COMPUTE_RPC_VERSION = '1.5';
 export const computeTopic = (host: string) => `compute.${host}`;
 
 /** A host choice from the scheduler, with resources already claimed on node_uuid. */
@@ -131,6 +134,14 @@ export class ComputeRpcApi {
    */
   unshelveInstance(host: string, args: ActionArgs & { node?: string; image_id?: string | null }) {
     return this.cast(host, 'unshelve_instance', args);
+  }
+  /**
+   * Where the proxy connects for the instance's console (the guest must be running on this
+   * host); rejects with the driver's error (Conflict when not running, Invalid when the driver
+   * has no such console).
+   */
+  getConsoleConnectInfo(host: string, args: { instance: InstancePayload; console_type: ConsoleType }): Promise<ConsoleConnectInfo> {
+    return this.bus.call<ConsoleConnectInfo>(computeTopic(host), 'get_console_connect_info', { ...args, version: COMPUTE_RPC_VERSION }, { timeout: 30_000 });
   }
   getConsoleOutput(host: string, args: { instance: InstancePayload; length?: number }): Promise<string> {
     return this.bus.call<string>(computeTopic(host), 'get_console_output', { ...args, version: COMPUTE_RPC_VERSION }, { timeout: 30_000 });

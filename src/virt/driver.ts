@@ -9,6 +9,7 @@ import type { FlavorSnapshot } from '../objects/flavor.js';
 import type { VolumeDevice } from '../volume/types.js';
 import type { Vif } from '../network/types.js';
 import type { RequestedNetworks } from '../network/client.js';
+import type { ConsoleConnectInfo, DriverConsoleKind } from '../console/types.js';
 
 /** Image metadata as the compute host sees it. */
 export interface ImageMeta {
@@ -129,6 +130,13 @@ export interface ComputeDriver {
   listInstances(): Promise<string[]>;
   /** The last `lines` lines of the serial console (all when undefined). */
   consoleOutput(uuid: string, lines?: number): Promise<string>;
+  /**
+   * Optional: where the proxy reaches the guest's VNC server or first serial port (a unix socket
+   * on this machine, or TCP). Rejects with NotFound for an unknown guest, with Conflict when the
+   * guest is not running (or was started without that console: say how to get it), and with
+   * Invalid when the driver has no such console. Absent: the driver offers no remote consoles.
+   */
+  getConsole?(uuid: string, kind: DriverConsoleKind): Promise<ConsoleConnectInfo>;
   /** Adds a NIC for vif (hot-plugged into a running guest; a stopped one gets it at its next start). */
   attachInterface(uuid: string, vif: Vif): Promise<void>;
   /** Removes the NIC of vif (hot-unplugged from a running guest). Idempotent for an unknown vif. */

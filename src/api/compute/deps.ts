@@ -18,4 +18,10 @@ export interface ComputeApiDeps {
   network?: { api: NetworkApi; client: NetworkClient };
   /** The block storage service. Absent: volume APIs and volume BDMs answer that volumes are not available. */
   volumes?: VolumeClient;
+  /**
+   * Remote consoles: the base URL of the console proxy (e.g. http://127.0.0.1:6080; https with
+   * --tls), read at request time since the proxy may listen after the API. Absent: consoles
+   * answer that they are not available.
+   */
+  consoles?: { proxyUrl(): string; tokenTtlSec: number };
 }

@@ -10,6 +10,7 @@ import { network010 } from './010-port-origin.js';
 import { compute011 } from './011-scheduling.js';
 import { volume012 } from './012-volume.js';
 import { volume013 } from './013-volume-transfers.js';
+import { console014 } from './014-consoles-certificates.js';
 
 /** Every migration, in the order applied. Append only; never edit one that has shipped. */
-export const migrations: readonly Migration[] = [identity001, image002, compute003, image005, compute007, compute008, network009, network010, compute011, volume012, volume013];
+export const migrations: readonly Migration[] = [identity001, image002, compute003, image005, compute007, compute008, network009, network010, compute011, volume012, volume013, console014];
