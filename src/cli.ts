@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { buildImageCommand } from './virt/qemu/guest-image/cli.js';
-import { defaultConfig, DEFAULT_PORT, type Config } from './config.js';
+import { defaultConfig, DEFAULT_CONSOLE_PORT, DEFAULT_PORT, type Config } from './config.js';
 import { startCloud } from './cloud.js';
 import { applySchedulerOptions, SCHEDULER_OPTIONS, SCHEDULER_USAGE } from './cli-scheduler.js';
 import { logger } from './util/log.js';
@@ -20,6 +20,9 @@ Runs the all-in-one cloud in the foreground, or builds the tiny-linux test guest
   --qemu-accel A        qemu driver accelerator: auto (KVM when the CPU has it), kvm or tcg (default auto)
   --shutdown-timeout S  qemu driver: seconds a guest gets to power off on ACPI before it is terminated (default 60)
   --fake-hosts N        run N compute hosts in this process (default 1)
+  --console-listen HOST:PORT  console proxy listener (default 127.0.0.1:${DEFAULT_CONSOLE_PORT}; any free port when --listen names a port other than ${DEFAULT_PORT})
+  --console-token-ttl S seconds a console URL (token) stays valid (default 600)
+  --tls                 serve HTTPS with a certificate from the cloud's own CA (<data-dir>/ca/ca.pem; clouds.yaml names it)
   --database URL        sqlite:/path/file.db (default <data-dir>/nova.db) or postgres://...
   --fake-delay OP=MS    fake driver: make OP (spawn, destroy, reboot, ...) take MS milliseconds (repeatable)
   --fake-fail OP=P      fake driver: make OP fail with probability P (repeatable)
@@ -39,6 +42,9 @@ export function parseCli(argv: string[]): Config {
       'qemu-accel': { type: 'string' },
       'shutdown-timeout': { type: 'string' },
       'fake-hosts': { type: 'string' },
+      'console-listen': { type: 'string' },
+      'console-token-ttl': { type: 'string' },
+      tls: { type: 'boolean' },
       database: { type: 'string' },
       'fake-delay': { type: 'string', multiple: true },
       'fake-fail': { type: 'string', multiple: true },
@@ -61,6 +67,24 @@ export function parseCli(argv: string[]): Config {
     config.listenHost = m[1] || '127.0.0.1';
     config.listenPort = Number(m[2]);
   }
+  const hostPort = (v: string, opt: string) => {
+    const m = /^(.*):(\d+)$/.exec(v);
+    if (!m || Number(m[2]) > 65535) throw new Error(`${opt} wants HOST:PORT, got ${v}`);
+    return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
+  };
+  config.consoles.listenHost = config.listenHost;
+  config.consoles.listenPort = config.listenPort === DEFAULT_PORT ? DEFAULT_CONSOLE_PORT : 0;
+  if (values['console-listen']) {
+    const hp = hostPort(values['console-listen'], '--console-listen');
+    config.consoles.listenHost = hp.host;
+    config.consoles.listenPort = hp.port;
+  }
+  if (values['console-token-ttl'] !== undefined) {
+    const n = Number(values['console-token-ttl']);
+    if (!Number.isInteger(n) || n < 1 || n > 86400) throw new Error('--console-token-ttl wants whole seconds from 1 to 86400');
+    config.consoles.tokenTtlSec = n;
+  }
+  config.tls = !!values.tls;
   if (values.driver) {
     if (values.driver !== 'fake' && values.driver !== 'qemu') throw new Error(`--driver wants fake or qemu, got ${values.driver}`);
     config.driver = values.driver;
@@ -120,7 +144,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(
-    `nova-ts ready at ${cloud.url} (data dir ${config.dataDir}, driver ${cloud.driverSummary}, ${cloud.hosts.length} compute host(s))\n` +
+    `nova-ts ready at ${cloud.url} (consoles at ${cloud.consoleUrl}; data dir ${config.dataDir}, driver ${cloud.driverSummary}, ${cloud.hosts.length} compute host(s))\n` +
       `  export OS_CLIENT_CONFIG_FILE=${config.dataDir}/clouds.yaml OS_CLOUD=nova-ts\n`,
   );
   let stopping = false;

@@ -29,6 +29,7 @@ import { createNetworkService, type NetworkService } from './network/service.js'
 import { createLinuxAgent, createNoopAgent, type NetworkAgent } from './network/agent/agent.js';
 import { createMetadataServer, lookupByFixedIp } from './api/metadata/index.js';
 import { createHash } from 'node:crypto';
+import { startConsoleProxy } from './console/proxy/server.js';
 
 /** The all-in-one's volume manager host (the `os-vol-host-attr:host` of its volumes). */
 export const STORAGE_HOST = 'storage';
@@ -44,6 +45,8 @@ export interface Cloud {
   config: Config;
   /** Base URL of the single API listener, e.g. http://127.0.0.1:8774 */
   url: string;
+  /** Base URL of the console proxy, e.g. http://127.0.0.1:6080 */
+  consoleUrl: string;
   sql: Sql;
   bus: Bus;
   identity: IdentityService;
@@ -86,6 +89,8 @@ export async function startCloud(config: Config): Promise<Cloud> {
   const identity = createIdentityService({ sql, tokenTtlSec: config.tokenTtlSec });
   const image = createImageService({ sql, dataDir: join(config.dataDir, 'images') });
   const network = createNetworkService({ sql, bus });
+  // The console proxy listens after the API; the API reads its URL when it hands out a console.
+  let consoleUrl = '';
   const volume = createVolumeService({ sql, bus, images: image.client, defaultAvailabilityZone: config.compute.defaultAvailabilityZone });
   const compute = createComputeApi({
     sql,
@@ -95,6 +100,7 @@ export async function startCloud(config: Config): Promise<Cloud> {
     config,
     network: { api: network.api, client: network.client },
     volumes: volume.client,
+    consoles: { proxyUrl: () => consoleUrl, tokenTtlSec: config.consoles.tokenTtlSec },
   });
 
   const server: Server = createApiServer({
@@ -131,6 +137,9 @@ export async function startCloud(config: Config): Promise<Cloud> {
   const metadata = config.driver === 'qemu' ? await createMetadataServer({ lookup: lookupByFixedIp({ sql, portByFixedIp: (ip) => network.portByFixedIp(ip) }), socketPath: metadataSocket }) : null;
   if (metadata) stops.push(() => metadata.close());
   await seedFlavors(sql);
+  const consoleProxy = await startConsoleProxy({ sql, host: config.consoles.listenHost, port: config.consoles.listenPort, publicUrl: config.consoles.publicUrl });
+  consoleUrl = consoleProxy.url;
+  stops.push(() => consoleProxy.close());
 
   stops.push((await startScheduler({ sql, bus, config: config.scheduler })).stop);
   stops.push((await startConductor({ sql, bus, images: image.client, config })).stop);
@@ -171,6 +180,7 @@ export async function startCloud(config: Config): Promise<Cloud> {
   return {
     config,
     url,
+    consoleUrl,
     sql,
     bus,
     identity,
