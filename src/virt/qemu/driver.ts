@@ -10,6 +10,8 @@
  * that namespace (opts.netns), and NICs are hot-plugged and unplugged over QMP (nics.ts).
  * Volumes (files named by their connection_info) are virtio-blk disks recorded in guest.json and
  * hot-plugged and unplugged over QMP (volumes.ts); a boot volume replaces the root disk overlay.
+ * Consoles (consoles.ts): VNC and the serial port on unix sockets, given to the console proxy
+ * by getConsole; the serial port also writes console.log.
  */
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,7 +24,9 @@ import type { VolumeDevice } from '../../volume/types.js';
 import { invalid } from '../../errors.js';
 import type { Vif } from '../../network/types.js';
 import { needsConfigDrive } from '../metadata-content.js';
+import type { ConsoleConnectInfo, DriverConsoleKind } from '../../console/types.js';
 import { buildConfigDrive } from './config-drive.js';
+import { consoleSockets } from './consoles.js';
 import { readConsoleTail, rotateConsoleLog } from './console-log.js';
 import { createOverlay, exists, growDisk, ImageCache, type ImageFetcher } from './disks.js';
 import { run } from './exec.js';
@@ -350,6 +354,31 @@ export class QemuDriver implements ComputeDriver {
     const log = this.guests.files(uuid).console;
     await rotateConsoleLog(log, this.opts.config.consoleLogCapBytes).catch(() => undefined);
     return readConsoleTail(log, lines, { maxBytes: 2 * this.opts.config.consoleLogCapBytes });
+  }
+
+  /**
+   * Where the console proxy reaches the guest's VNC server or serial port: a unix socket on this
+   * machine (consoles.ts). NotFound for an unknown guest; Conflict when the guest is not running
+   * (paused, suspended, shut off: its state and what to do are said) or was started before
+   * guests had consoles (a hard reboot or a stop and start gives it them); Invalid for another
+   * kind of console.
+   */
+  async getConsole(uuid: string, kind: DriverConsoleKind): Promise<ConsoleConnectInfo> {
+    const def = await this.guests.definition(uuid);
+    if (kind !== 'vnc' && kind !== 'serial') throw invalid(`The qemu driver has no ${String(kind)} console; it offers vnc and serial.`);
+    const p = await this.powerState(uuid);
+    if (p !== PowerState.RUNNING) {
+      const why =
+        p === PowerState.PAUSED ? 'is paused: unpause it' :
+        p === PowerState.SUSPENDED ? 'is suspended: resume it' :
+        p === PowerState.SHUTDOWN ? 'is shut off: start it' :
+        `is not running (power state ${powerName(p)}): start it`;
+      throw conflict(`Instance ${uuid} ${why} to reach its ${kind} console.`);
+    }
+    const path = consoleSockets(this.guests.dir(uuid))[kind];
+    if (!def.consoles || !(await exists(path)))
+      throw conflict(`Instance ${uuid} was started without a ${kind} console (it predates consoles in nova-ts): a hard reboot, or a stop and start, gives it one.`);
+    return { host: this.guests.host, port: null, internal_access_path: path };
   }
 
   /** Copies the root disk (overlay and base flattened) to a qcow2 file; a running guest is paused meanwhile. */

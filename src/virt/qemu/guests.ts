@@ -7,6 +7,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { notFound } from '../../errors.js';
+import { prepareConsoleSockets, removeConsoleSockets } from './consoles.js';
 import { exists } from './disks.js';
 import { guestFiles, kill, launch, livePid, qemuArgs, waitExit, type GuestDefinition } from './process.js';
 import { QmpClient } from './qmp.js';
@@ -119,9 +120,18 @@ export class Guests {
     for (const uuid of [...this.clients.keys()]) this.dropClient(uuid);
   }
 
-  /** Starts the guest's QEMU (restoring memory from `incoming`) and opens its QMP connection. */
+  /**
+   * Starts the guest's QEMU (restoring memory from `incoming`) and opens its QMP connection. A
+   * fresh start always gives the guest its consoles (recorded in guest.json); a restore keeps
+   * the devices the memory was saved with.
+   */
   async start(def: GuestDefinition, incoming?: string): Promise<void> {
     const f = this.files(def.uuid);
+    if (!incoming && !def.consoles) {
+      def = { ...def, consoles: true };
+      await this.saveDefinition(def);
+    }
+    if (def.consoles) await prepareConsoleSockets(this.dir(def.uuid));
     if (Buffer.byteLength(f.qmp) > MAX_SOCKET_PATH)
       throw new Error(`The QMP socket path ${f.qmp} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter --data-dir.`);
     // Without the namespace QEMU would create the taps on the machine's own network.
@@ -143,6 +153,7 @@ export class Guests {
   /** Kills the guest's QEMU (if any) and removes its directory. */
   async remove(uuid: string): Promise<void> {
     await this.kill(uuid);
+    await removeConsoleSockets(this.dir(uuid));
     await rm(this.dir(uuid), { recursive: true, force: true });
   }
 

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { consoleArgs } from './consoles.js';
 import type { Accelerator } from './host.js';
 import { blockdevOf, bootVolume, dataVolumeArgs, deviceArg, type GuestVolume } from './volumes.js';
 
@@ -32,6 +33,12 @@ export interface GuestDefinition {
    * the `disk` overlay; data volumes follow the root disk. Absent in older guest.json files.
    */
   volumes?: GuestVolume[];
+  /**
+   * The guest has remote consoles (consoles.ts: VGA shown over VNC, the serial port on a
+   * socket). Set by every fresh start; absent in guests started before consoles existed, whose
+   * saved memory (a suspend) must be restored with the devices it was saved with.
+   */
+  consoles?: boolean;
 }
 
 /** One NIC of a guest: the port it belongs to, its tap in the host's namespace and its MAC. */
@@ -71,10 +78,11 @@ export function qemuArgs(def: GuestDefinition, dir: string, incoming?: string): 
     '-m', String(def.memoryMb),
     '-smp', String(def.vcpus),
     '-nodefaults', '-no-user-config', '-display', 'none', '-nic', 'none',
+    // Serial console: a socket that also writes console.log, or (guests from before consoles) only the log.
+    ...(def.consoles ? consoleArgs(dir, f.console) : ['-chardev', `file,id=serial0,path=${esc(f.console)},append=on`]),
     '-rtc', 'base=utc',
     // Entropy for the guest (its SSH host key is ready in a second instead of waiting on the pool).
     '-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0',
-    '-chardev', `file,id=serial0,path=${esc(f.console)},append=on`,
     '-serial', 'chardev:serial0',
     '-qmp', `unix:${esc(f.qmp)},server=on,wait=off`,
   ];
@@ -98,7 +106,7 @@ export function qemuArgs(def: GuestDefinition, dir: string, incoming?: string): 
   if (def.kernel) {
     args.push('-kernel', def.kernel);
     if (def.ramdisk) args.push('-initrd', def.ramdisk);
-    args.push('-append', def.cmdline ?? 'root=/dev/vda console=ttyS0');
+    args.push('-append', def.cmdline ?? 'root=/dev/vda console=tty0 console=ttyS0');
   }
   if (incoming) args.push('-incoming', `exec:cat '${incoming.replace(/'/g, `'\\''`)}'`);
   args.push('-pidfile', f.pid, '-daemonize');

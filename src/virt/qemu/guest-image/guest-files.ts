@@ -15,6 +15,11 @@
  * with `#!` (output to the console); then prints the banner
  * `=== tiny-linux <hostname> up: <ipv4 addresses or "no network"> ===`.
  *
+ * Shells: a respawning root shell on the console (ttyS0 when the kernel command line ends with
+ * console=ttyS0), prompt `<hostname>:<dir># ` (PS1 in /etc/profile); and one on tty1, the VGA
+ * screen (seen over VNC), after the banner. With `console=tty0 console=ttyS0` the kernel's
+ * messages show on both; everything else of the boot only on the console.
+ *
  * The scripts are String.raw templates: they must not contain a dollar-brace sequence or a
  * backquote (the test checks that they parse with `sh -n`).
  */
@@ -164,7 +169,8 @@ fi
 
 say "boot took $(cut -d ' ' -f 1 /proc/uptime) s"
 [ -n "$IPS" ] || IPS="no network"
-echo "=== tiny-linux $HOST up: $IPS ==="
+# The banner, on the console and (for the login shell on tty1, the VNC screen) in /run/banner.
+echo "=== tiny-linux $HOST up: $IPS ===" | tee /run/banner
 `;
 
 const RCK = String.raw`#!/bin/sh
@@ -177,6 +183,7 @@ sync
 
 const INITTAB = `::sysinit:/etc/init.d/rcS
 ::respawn:/bin/busybox cttyhack /bin/sh -l
+tty1::respawn:/usr/lib/tiny-linux/tty1-shell
 ::ctrlaltdel:/bin/busybox reboot
 ::shutdown:/etc/init.d/rcK
 `;
@@ -246,6 +253,15 @@ while :; do
   first=
   sleep 1
 done > /dev/console 2>&1
+`;
+
+/** The first virtual terminal (the screen seen over VNC): the banner, then a root shell. */
+const TTY1_SHELL = `#!/bin/sh
+# tiny-linux: the root shell on tty1 (the VGA screen), after the boot banner.
+echo
+cat /run/banner 2>/dev/null
+echo "tiny-linux: root shell on tty1 (the serial console has one too)"
+exec /bin/sh -l
 `;
 
 const POWER_BUTTON = `#!/bin/sh
@@ -318,6 +334,7 @@ export const GUEST_FILES: readonly GuestFile[] = [
   { path: 'etc/acpi/PWRF/00000080', mode: 0o755, text: POWER_BUTTON },
   { path: 'usr/lib/tiny-linux/json-flatten.awk', mode: 0o644, text: JSON_FLATTEN },
   { path: 'usr/lib/tiny-linux/disk-watch', mode: 0o755, text: DISK_WATCH },
+  { path: 'usr/lib/tiny-linux/tty1-shell', mode: 0o755, text: TTY1_SHELL },
   { path: 'etc/profile', mode: 0o644, text: PROFILE },
   { path: 'etc/passwd', mode: 0o644, text: 'root:x:0:0:root:/root:/bin/sh\n' },
   { path: 'etc/shadow', mode: 0o600, text: 'root:*:19000:0:99999:7:::\n' },
