@@ -21,6 +21,7 @@ import { recoverInterrupted } from './recover.js';
 import { recoverVolumes } from './volume-recovery.js';
 import { withInventory } from './inventory.js';
 import { ComputeRpcApi, computeTopic } from './rpcapi.js';
+import { getConsoleConnectInfo } from './consoles.js';
 
 export interface ComputeService {
   manager: ComputeManager;
@@ -89,6 +90,7 @@ export async function startCompute(deps: {
     revert_resize: (a) => m.revertResize(a),
     snapshot_instance: (a) => m.snapshotInstance(a),
     get_console_output: (a) => m.getConsoleOutput(a),
+    get_console_connect_info: (a) => getConsoleConnectInfo({ host, driver }, a),
     attach_interface: (a) => m.attachInterface(a),
     detach_interface: (a) => m.detachInterface(a),
     attach_volume: (a) => m.attachVolume(a),
@@ -101,7 +103,7 @@ export async function startCompute(deps: {
     const h = handlers[method];
     if (!h) throw invalid(`Unknown compute method '${method}'.`);
     if (!args?.instance || typeof args.instance.uuid !== 'string') throw invalid(`Compute request ${method} has no instance.`);
-    if (method !== 'get_console_output' && typeof args.request_id !== 'string') throw invalid(`Compute request ${method} has no request_id.`);
+    if (method !== 'get_console_output' && method !== 'get_console_connect_info' && typeof args.request_id !== 'string') throw invalid(`Compute request ${method} has no request_id.`);
     return h(args);
   });
   const onError = (what: string) => (e: unknown) => log.warn(`${what} failed`, e);

@@ -216,8 +216,8 @@ async function finishEvent(
 
 /**
  * Soft-deletes an instance (vm_state deleted, deleted = id) and, in the same transaction, frees
- * its allocations and those of its unfinished migrations (which are marked error). With
- * onlyUnscheduled, only while no host has it. Answers the compute nodes whose resources were
+ * its allocations and those of its unfinished migrations (which are marked error), and revokes
+ * its console tokens. With onlyUnscheduled, only while no host has it. Answers the compute nodes whose resources were
  * freed, or null when nothing was deleted (already deleted, or a host claimed it meanwhile).
  */
 export async function softDeleteInstance(sql: Sql, uuid: string, opts: { onlyUnscheduled?: boolean } = {}): Promise<string[] | null> {
@@ -229,6 +229,8 @@ export async function softDeleteInstance(sql: Sql, uuid: string, opts: { onlyUns
       [now, now, now, uuid],
     );
     if (r.changes === 0) return null;
+    // Console tokens never outlive their instance (the console proxy also checks it exists).
+    await tx.run('DELETE FROM console_auth_tokens WHERE instance_uuid = ?', [uuid]);
     const migrations = (
       await tx.all<{ uuid: string }>(
         "SELECT uuid FROM migrations WHERE instance_uuid = ? AND status NOT IN ('confirmed', 'reverted', 'error', 'failed')",

@@ -12,9 +12,10 @@ import { resizeActions } from './server-actions-resize.js';
 import { imageActions } from './server-actions-image.js';
 import { securityGroupActions } from './server-actions-secgroups.js';
 import { shelveActions } from './server-actions-shelve.js';
+import { consoleActions } from './remote-consoles.js';
 import { own } from '../../util/own.js';
 
-const handlers: Record<string, ActionHandler> = { ...powerActions, ...resizeActions, ...imageActions, ...securityGroupActions, ...shelveActions };
+const handlers: Record<string, ActionHandler> = { ...powerActions, ...resizeActions, ...imageActions, ...securityGroupActions, ...shelveActions, ...consoleActions };
 
 /**
  * Nova actions nova-ts does not offer yet. They answer 404 for a server the caller cannot see
@@ -23,8 +24,7 @@ const handlers: Record<string, ActionHandler> = { ...powerActions, ...resizeActi
 const NOT_YET = new Set([
   'rescue', 'unrescue', 'migrate', 'os-migrateLive', 'evacuate',
   'changePassword', 'createBackup', 'addFixedIp', 'removeFixedIp',
-  'addFloatingIp', 'removeFloatingIp', 'os-getVNCConsole', 'os-getSPICEConsole', 'os-getSerialConsole',
-  'os-getRDPConsole', 'trigger_crash_dump', 'injectNetworkInfo', 'resetNetwork',
+  'addFloatingIp', 'removeFloatingIp', 'trigger_crash_dump', 'injectNetworkInfo', 'resetNetwork',
 ]);
 
 export const mountServerActions: MountFn = (router, deps) => {
