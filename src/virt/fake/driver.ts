@@ -10,6 +10,10 @@
  *
  * With `stateDir` the guests of a host are kept in `<stateDir>/<host>.json` (written at most
  * every second, and on close), so they outlive a restart of nova-ts as real guests do.
+ *
+ * Remote consoles (getConsole) are real: a small RFB server (console-rfb.ts) and a fake shell on
+ * the serial port (console-serial.ts), each on a unix socket started on first request. As with
+ * QEMU, they go away when the guest is powered off, suspended or destroyed.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -18,6 +22,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FakeDriverConfig } from '../../config.js';
 import { PowerState } from '../../compute/vm-states.js';
 import { conflict, notFound } from '../../errors.js';
+import type { ConsoleConnectInfo, DriverConsoleKind } from '../../console/types.js';
+import { FakeConsoleSockets } from './console-sockets.js';
+import { serveRfb } from './console-rfb.js';
+import { serveSerial } from './console-serial.js';
 import type { FlavorSnapshot } from '../../objects/flavor.js';
 import type { ComputeDriver, DriverCapabilities, HostResources, InstancePayload } from '../driver.js';
 import type { VolumeDevice } from '../../volume/types.js';
@@ -43,6 +51,8 @@ interface FakeGuest {
   nics?: string[];
   /** Plugged volumes: volume id -> guest device name. */
   volumes?: Record<string, string>;
+  /** The guest's host name (absent in guests saved before consoles existed: derived from name). */
+  hostname?: string;
 }
 
 const MAX_CONSOLE_LINES = 200;
@@ -60,6 +70,8 @@ export class FakeDriver implements ComputeDriver {
   private host: string;
   private readonly random: () => number;
   private saveTimer: NodeJS.Timeout | null = null;
+  /** Console sockets, created on the first getConsole. */
+  private consoles: FakeConsoleSockets | null = null;
 
   constructor(readonly opts: FakeDriverOptions) {
     this.host = opts.host;
@@ -152,6 +164,7 @@ export class FakeDriver implements ComputeDriver {
       power: PowerState.RUNNING,
       flavor: instance.flavor,
       imageRef: instance.image_ref,
+      hostname: instance.hostname ?? undefined,
       console: [],
       nics: instance.network_info.map((v) => v.id),
       volumes: Object.fromEntries((instance.volumes ?? []).map((v) => [v.volume_id, v.device_name])),
@@ -162,6 +175,7 @@ export class FakeDriver implements ComputeDriver {
 
   async destroy(uuid: string): Promise<void> {
     await this.step('destroy');
+    await this.consoles?.closeInstance(uuid);
     if (this.guests.delete(uuid)) this.changed();
   }
 
@@ -180,6 +194,7 @@ export class FakeDriver implements ComputeDriver {
     if (g.power !== PowerState.SHUTDOWN) this.log(g, 'reboot: Power down');
     g.power = PowerState.SHUTDOWN;
     this.changed();
+    await this.consoles?.closeInstance(uuid);
   }
 
   async powerOn(uuid: string): Promise<void> {
@@ -209,6 +224,7 @@ export class FakeDriver implements ComputeDriver {
     await this.step('suspend');
     g.power = PowerState.SUSPENDED;
     this.changed();
+    await this.consoles?.closeInstance(uuid);
   }
 
   async resume(uuid: string): Promise<void> {
@@ -223,6 +239,7 @@ export class FakeDriver implements ComputeDriver {
     await this.step('rebuild');
     g.imageRef = instance.image_ref;
     g.name = instance.display_name;
+    g.hostname = instance.hostname ?? g.hostname;
     g.power = PowerState.RUNNING;
     this.changed();
     this.log(g, `rebuild: new root disk from image ${instance.image_ref ?? '(none)'}`);
@@ -297,6 +314,40 @@ export class FakeDriver implements ComputeDriver {
     return out.length ? out.join('\n') + '\n' : '';
   }
 
+  /**
+   * The guest's VNC screen (an RFB server drawing its name, power state and console log) or its
+   * serial port (a fake root shell), on a unix socket of this driver's own, started on first
+   * request. NotFound for an unknown guest; Conflict unless it is running (paused, suspended or
+   * shut off: Nova's API refuses consoles of a guest that is not running; connections opened
+   * while it ran stay open through a pause).
+   */
+  async getConsole(uuid: string, kind: DriverConsoleKind): Promise<ConsoleConnectInfo> {
+    const g = this.guest(uuid);
+    if (g.power !== PowerState.RUNNING)
+      throw conflict(
+        `Instance ${uuid} is not running (its power state is ${powerName(g.power)}): ` +
+          `start it to reach its ${kind === 'vnc' ? 'VNC' : 'serial'} console.`,
+      );
+    this.consoles ??= new FakeConsoleSockets(this.host);
+    const hostname = g.hostname ?? (g.name.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'guest');
+    const path = await this.consoles.open(uuid, kind, (socket) =>
+      kind === 'vnc'
+        ? serveRfb(socket, { desktopName: `nova-ts fake console ${g.name || uuid}`, screen: () => this.screenOf(uuid) })
+        : serveSerial(socket, { hostname }),
+    );
+    return { host: this.host, port: null, internal_access_path: path };
+  }
+
+  /** What the fake VNC screen shows for uuid (the last state seen once the guest is gone). */
+  private screenOf(uuid: string): { title: string[]; body: string[] } {
+    const g = this.guests.get(uuid);
+    if (!g) return { title: ['nova-ts fake driver', 'instance gone'], body: [] };
+    return {
+      title: [g.name || uuid, 'nova-ts fake driver', `power state: ${powerName(g.power)}`],
+      body: [`instance ${uuid} on host ${this.host}`, '', ...g.console.slice(-25)],
+    };
+  }
+
   async snapshot(uuid: string, dir: string): Promise<{ path: string; disk_format: string; container_format: string }> {
     const g = this.guest(uuid);
     await this.step('snapshot');
@@ -322,6 +373,8 @@ export class FakeDriver implements ComputeDriver {
   async close(): Promise<void> {
     // Guests survive, as real guests survive a compute restart: save them if anything changed.
     if (this.saveTimer) this.save();
+    await this.consoles?.closeAll();
+    this.consoles = null;
   }
 
   // --- test helpers (not part of ComputeDriver) ---
@@ -332,11 +385,13 @@ export class FakeDriver implements ComputeDriver {
     g.power = PowerState.SHUTDOWN;
     this.changed();
     this.log(g, 'reboot: Power down (requested by the guest)');
+    void this.consoles?.closeInstance(uuid);
   }
 
   /** Makes a guest vanish without the compute service knowing (for power-sync tests). */
   simulateVanish(uuid: string): void {
     this.guests.delete(uuid);
+    void this.consoles?.closeInstance(uuid);
     this.changed();
   }
 }
