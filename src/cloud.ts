@@ -30,6 +30,7 @@ import { createLinuxAgent, createNoopAgent, type NetworkAgent } from './network/
 import { createMetadataServer, lookupByFixedIp } from './api/metadata/index.js';
 import { createHash } from 'node:crypto';
 import { startConsoleProxy } from './console/proxy/server.js';
+import { serverTls } from './cert/server-tls.js';
 
 /** The all-in-one's volume manager host (the `os-vol-host-attr:host` of its volumes). */
 export const STORAGE_HOST = 'storage';
@@ -78,6 +79,8 @@ export async function startCloud(config: Config): Promise<Cloud> {
   if (config.driver === 'qemu' && config.fakeHosts > 1)
     throw invalid('--fake-hosts applies to the fake driver only; the qemu driver runs one compute host per machine.');
   mkdirSync(config.dataDir, { recursive: true });
+  // --tls: every listener serves HTTPS with a certificate from the data dir's CA.
+  const tls = config.tls ? await serverTls(config.dataDir, [config.listenHost, config.consoles.listenHost]) : undefined;
   // The qemu driver boots the real tiny-linux: built (or found in the cache) before anything starts.
   const guest = config.driver === 'qemu' ? await ensureGuestImage({ cacheDir: config.qemu.guestImageDir, log: (m) => log.info(m) }) : undefined;
   const sql = await openDatabase(config.databaseUrl);
@@ -114,13 +117,14 @@ export async function startCloud(config: Config): Promise<Cloud> {
     ],
     authenticate: (token, requestId) => identity.authenticate(token, requestId),
     identityUrl: () => `${url}/identity`,
+    tls,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listenPort, config.listenHost, () => resolve());
   });
   const addr = server.address() as AddressInfo;
-  const url = `http://${config.listenHost}:${addr.port}`;
+  const url = `${tls ? 'https' : 'http'}://${config.listenHost}:${addr.port}`;
 
   await identity.bootstrap({
     publicUrl: url,
@@ -137,7 +141,7 @@ export async function startCloud(config: Config): Promise<Cloud> {
   const metadata = config.driver === 'qemu' ? await createMetadataServer({ lookup: lookupByFixedIp({ sql, portByFixedIp: (ip) => network.portByFixedIp(ip) }), socketPath: metadataSocket }) : null;
   if (metadata) stops.push(() => metadata.close());
   await seedFlavors(sql);
-  const consoleProxy = await startConsoleProxy({ sql, host: config.consoles.listenHost, port: config.consoles.listenPort, publicUrl: config.consoles.publicUrl });
+  const consoleProxy = await startConsoleProxy({ sql, host: config.consoles.listenHost, port: config.consoles.listenPort, publicUrl: config.consoles.publicUrl, tls });
   consoleUrl = consoleProxy.url;
   stops.push(() => consoleProxy.close());
 
@@ -172,7 +176,7 @@ export async function startCloud(config: Config): Promise<Cloud> {
     hosts.push(host);
     drivers.set(host, driver);
   }
-  writeCloudsYaml(config.dataDir, url, config.region, secrets);
+  writeCloudsYaml(config.dataDir, url, config.region, secrets, { cacert: tls?.caFile });
   const first = drivers.get(hosts[0]);
   const driverSummary = first instanceof QemuDriver ? `qemu (${first.accel === 'kvm' ? 'KVM' : 'TCG'})` : config.driver;
 

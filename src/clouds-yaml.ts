@@ -28,8 +28,11 @@ export function cloudsComputeVersion(): string {
   return ours.atLeast(CLIENT_MAX_VERSION) ? CLIENT_MAX_VERSION : COMPUTE_MAX_VERSION;
 }
 
-/** Writes DIR/clouds.yaml with the `nova-ts` (admin) and `nova-ts-demo` (demo) clouds. */
-export function writeCloudsYaml(dataDir: string, url: string, region: string, s: Secrets): string {
+/**
+ * Writes DIR/clouds.yaml with the `nova-ts` (admin) and `nova-ts-demo` (demo) clouds; with
+ * opts.cacert (an https cloud) each cloud names the CA file clients verify the API with.
+ */
+export function writeCloudsYaml(dataDir: string, url: string, region: string, s: Secrets, opts: { cacert?: string } = {}): string {
   const cloud = (user: string, project: string, password: string) => `
     auth:
       auth_url: ${url}/identity/v3
@@ -42,7 +45,7 @@ export function writeCloudsYaml(dataDir: string, url: string, region: string, s:
     interface: public
     identity_api_version: 3
     compute_api_version: "${cloudsComputeVersion()}"
-    image_api_version: 2`;
+    image_api_version: 2${opts.cacert ? `\n    cacert: ${JSON.stringify(opts.cacert)}` : ''}`;
   const text = `# Written by nova-ts on start. Use: export OS_CLIENT_CONFIG_FILE=${join(dataDir, 'clouds.yaml')}
 clouds:
   nova-ts:${cloud('admin', 'admin', s.adminPassword)}

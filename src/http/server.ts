@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { NovaError, invalid, notFound, methodNotAllowed, tooLarge, unauthorized } from '../errors.js';
 import { logger } from '../util/log.js';
@@ -28,6 +29,8 @@ export interface ApiServerDeps {
   identityUrl: () => string;
   /** Requests no mount claims (the dashboard), or undefined for a 404. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Serve HTTPS with this key and certificate (PEM); request base URLs then say https. */
+  tls?: { key: string; cert: string };
 }
 
 /** Reads the whole request body, refusing more than max bytes. */
@@ -59,9 +62,12 @@ export function readBody(req: IncomingMessage, max = MAX_JSON_BODY): Promise<Buf
 /** The HTTP front of every API: routing by prefix, auth, microversions, JSON and faults. */
 export function createApiServer(deps: ApiServerDeps): Server {
   const mounts = [...deps.mounts].sort((a, b) => b.prefix.length - a.prefix.length);
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res);
-  });
+  };
+  // An https.Server is an http.Server with a TLS listener (same request handling).
+  const server: Server = deps.tls ? createHttpsServer({ key: deps.tls.key, cert: deps.tls.cert }, onRequest) : createServer(onRequest);
+  const scheme = deps.tls ? 'https' : 'http';
   server.keepAliveTimeout = 65_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -128,7 +134,7 @@ export function createApiServer(deps: ApiServerDeps): Server {
         raw: req,
         ctx,
         mv,
-        baseUrl: `http://${host}${mount.prefix}`,
+        baseUrl: `${scheme}://${host}${mount.prefix}`,
         requestId,
       };
       const out = await m.handler(apiReq);

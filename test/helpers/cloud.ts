@@ -2,17 +2,24 @@
  * Functional-test harness: a whole all-in-one cloud in this process on an ephemeral port, in
  * a temporary data dir, plus a small HTTP client that logs in as admin or demo.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig, type Config } from '../../src/config.js';
 import { startCloud, type Cloud } from '../../src/cloud.js';
+import { fetchTrusting } from './tls-fetch.js';
 
 export interface TestCloud {
   cloud: Cloud;
   url: string;
   admin: Client;
   demo: Client;
+  /**
+   * The fetch clients use: the global one, or with `tls: true` one that trusts the cloud's CA
+   * (then also `caFile`, the CA's certificate file).
+   */
+  fetch: typeof fetch;
+  caFile?: string;
   /** Logs in as another user (password auth, project scope). */
   login(user: string, password: string, project: string): Promise<Client>;
   close(): Promise<void>;
@@ -32,6 +39,8 @@ export class Client {
     readonly userId: string,
     /** Default compute microversion sent with every compute request (undefined: none). */
     public microversion?: string,
+    /** How requests are sent (a CA-trusting fetch for a --tls cloud). */
+    readonly fetcher: typeof fetch = fetch,
   ) {}
 
   async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
@@ -43,7 +52,8 @@ export class Client {
       payload = typeof body === 'string' ? body : JSON.stringify(body);
       h['content-type'] ??= 'application/json';
     }
-    const r = await fetch(this.base + path, { method, headers: h, body: payload });
+    const send = this.fetcher;
+    const r = await send(this.base + path, { method, headers: h, body: payload });
     const text = await r.text();
     let parsed: any = text;
     try {
@@ -71,8 +81,8 @@ export class Client {
 }
 
 /** Password login through the Identity API; returns a client holding a project-scoped token. */
-export async function login(url: string, user: string, password: string, project: string): Promise<Client> {
-  const r = await fetch(`${url}/identity/v3/auth/tokens`, {
+export async function login(url: string, user: string, password: string, project: string, fetcher: typeof fetch = fetch): Promise<Client> {
+  const r = await fetcher(`${url}/identity/v3/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -84,7 +94,7 @@ export async function login(url: string, user: string, password: string, project
   });
   if (r.status !== 201) throw new Error(`login as ${user} failed: ${r.status} ${await r.text()}`);
   const body = (await r.json()) as any;
-  return new Client(url, r.headers.get('x-subject-token')!, body.token.project.id, body.token.user.id);
+  return new Client(url, r.headers.get('x-subject-token')!, body.token.project.id, body.token.user.id, undefined, fetcher);
 }
 
 /** Starts a cloud for a test file. Always call close() (in an after hook). */
@@ -94,14 +104,18 @@ export async function startTestCloud(over: Partial<Config> = {}): Promise<TestCl
   if (!over.databaseUrl) config.databaseUrl = `sqlite:${join(dataDir, 'nova.db')}`;
   config.compute = { ...config.compute, powerSyncIntervalSec: 1, reportIntervalSec: 1, ...(over.compute ?? {}) };
   const cloud = await startCloud(config);
-  const admin = await login(cloud.url, 'admin', cloud.secrets.adminPassword, 'admin');
-  const demo = await login(cloud.url, 'demo', cloud.secrets.demoPassword, 'demo');
+  const caFile = config.tls ? join(dataDir, 'ca', 'ca.pem') : undefined;
+  const fetcher = caFile ? fetchTrusting(readFileSync(caFile, 'utf8')) : fetch;
+  const admin = await login(cloud.url, 'admin', cloud.secrets.adminPassword, 'admin', fetcher);
+  const demo = await login(cloud.url, 'demo', cloud.secrets.demoPassword, 'demo', fetcher);
   return {
     cloud,
     url: cloud.url,
     admin,
     demo,
-    login: (user, password, project) => login(cloud.url, user, password, project),
+    fetch: fetcher,
+    caFile,
+    login: (user, password, project) => login(cloud.url, user, password, project, fetcher),
     async close() {
       await cloud.close({ removeNetworkNamespaces: true });
       rmSync(dataDir, { recursive: true, force: true });

@@ -29,6 +29,7 @@ import { mountNetworksProxy } from './networks-proxy.js';
 import { mountSimpleTenantUsage } from './simple-tenant-usage.js';
 import { mountServerVolumeAttachments } from './server-volume-attachments.js';
 import { mountVolumesProxy } from './volumes-proxy.js';
+import { mountCertificates } from './certificates.js';
 import { mountRemoteConsoles } from './remote-consoles.js';
 import { mountConsoleAuthTokens } from './console-auth-tokens.js';
 
@@ -66,6 +67,7 @@ export function createComputeApi(deps: ComputeApiDeps): Router {
   mountSimpleTenantUsage(router, deps);
   mountServerVolumeAttachments(router, deps);
   mountVolumesProxy(router, deps);
+  mountCertificates(router, deps);
   mountRemoteConsoles(router, deps);
   mountConsoleAuthTokens(router, deps);
   return router;
