@@ -26,6 +26,7 @@ const BASE_CSS = `
   body { display: flex; flex-direction: column; }
   header { display: flex; gap: 1em; align-items: center; flex-wrap: wrap; padding: .3em .8em; background: #333; border-bottom: 1px solid #444; }
   header h1 { font-size: 1em; margin: 0; font-weight: 600; }
+  header h1 .desktop { font-weight: normal; opacity: .7; }
   #status { flex: 1; }
   #status[data-state="failed"] { color: #ff9a8a; }
   #status[data-state="connected"] { color: #9be59b; }
@@ -58,6 +59,7 @@ export function sendPage(res: ServerResponse, status: number, p: PageParts): voi
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(p.title)}</title>
+<link rel="icon" href="data:,">
 <style>${BASE_CSS}</style>
 ${p.head ?? ''}
 </head>

@@ -224,3 +224,33 @@ describe('console token sweeping', () => {
     }
   });
 });
+
+describe('console proxy over TLS', () => {
+  it('serves https pages and wss consoles with the given certificate', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'console-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const tls = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+    const f = await startFixture({ tls });
+    try {
+      assert.match(f.proxy.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const token = await f.issue('serial');
+      const c = await open(wsUrl(f, `?token=${token}`), { ca: tls.cert, headers: { origin: f.proxy.url } });
+      c.ws.send('secure');
+      assert.equal((await c.next()).toString(), 'secure');
+      c.ws.close();
+      const { get } = await import('node:https');
+      const status = await new Promise<number>((resolve, reject) =>
+        get(`${f.proxy.url}/?token=${token}`, { ca: tls.cert }, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject),
+      );
+      assert.equal(status, 200);
+    } finally {
+      await f.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
