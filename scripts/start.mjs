@@ -15,8 +15,10 @@ const driver = driverArg < 0 ? null : args[driverArg].includes('=') ? args[drive
 const QEMU_PACKAGES = ['qemu-system-x86', 'qemu-utils', 'genisoimage', 'dnsmasq-base', 'iptables', 'iproute2', 'conntrack'];
 // Volume files are made with qemu-img whatever the driver.
 const VOLUME_PACKAGES = ['qemu-utils'];
-if (driver === 'qemu' || (driver === null && isInstalled('qemu-system-x86'))) ensureSystemPackages(QEMU_PACKAGES);
-else ensureSystemPackages(VOLUME_PACKAGES);
+// The certificate authority (os-certificates, --tls) signs with openssl whatever the driver.
+const CERT_PACKAGES = ['openssl'];
+if (driver === 'qemu' || (driver === null && isInstalled('qemu-system-x86'))) ensureSystemPackages([...QEMU_PACKAGES, ...CERT_PACKAGES]);
+else ensureSystemPackages([...VOLUME_PACKAGES, ...CERT_PACKAGES]);
 await buildAll();
 const { main } = await import(pathToFileURL(join(root, 'dist', 'src', 'cli.js')).href);
 await main(args);

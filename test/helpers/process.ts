@@ -200,7 +200,8 @@ async function startOnce(dataDir: string, ownDir: boolean, opts: StartOptions): 
   }
   const cloudsYaml = join(dataDir, 'clouds.yaml');
   return {
-    url: `http://127.0.0.1:${port}`,
+    // With --tls among the arguments the cloud serves https (its CA is <dataDir>/ca/ca.pem).
+    url: `${(opts.args ?? []).includes('--tls') ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     dataDir,
     cloudsYaml,
