@@ -105,7 +105,8 @@ async function shellRoundTrip(url: string): Promise<string> {
     const waitFor = async (re: RegExp, what: string) => {
       const end = Date.now() + 20_000;
       while (Date.now() < end) {
-        if (re.test(o.output())) return;
+        // busybox's shell asks for the cursor position (ESC [ 6 n) after its prompt: ignore escapes.
+        if (re.test(o.output().replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''))) return;
         await sleep(100);
       }
       assert.fail(`no ${what} on the serial console within 20 s; it showed:\n${o.output().slice(-2000)}`);
