@@ -26,6 +26,8 @@ const skip = qemuSkipReason() || browserSkipReason();
 const TOKEN_TTL_SEC = 45;
 const FIRST_START_MS = 600_000;
 const json = ['-f', 'json'];
+/** Terminal escape sequences (CSI), e.g. the cursor-position query busybox sends after a prompt. */
+const ANSI_ESCAPE = new RegExp(String.fromCharCode(27) + '\\[[0-9;?]*[A-Za-z]', 'g');
 
 let e2e: QemuE2e | undefined;
 let consolePort = 0;
@@ -106,7 +108,7 @@ async function shellRoundTrip(url: string): Promise<string> {
       const end = Date.now() + 20_000;
       while (Date.now() < end) {
         // busybox's shell asks for the cursor position (ESC [ 6 n) after its prompt: ignore escapes.
-        if (re.test(o.output().replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''))) return;
+        if (re.test(o.output().replace(ANSI_ESCAPE, ''))) return;
         await sleep(100);
       }
       assert.fail(`no ${what} on the serial console within 20 s; it showed:\n${o.output().slice(-2000)}`);
