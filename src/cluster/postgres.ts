@@ -134,7 +134,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PrivatePostg
           c.kill('SIGKILL');
           await exited;
           const why = gone ? `exited (code ${c.exitCode})` : 'did not accept connections within 30 s';
-          throw new Error(`PostgreSQL ${why}: ${(e as Error).message}${opts.logFile ? ` (see ${opts.logFile})` : ''}`);
+          throw new Error(`PostgreSQL ${why}: ${(e as Error).message}${opts.logFile ? ` (see ${opts.logFile})` : ''}`, { cause: e });
         }
         await new Promise((r) => setTimeout(r, 100));
       }
