@@ -7,16 +7,20 @@ import { COMPUTE_MAX_VERSION, Microversion } from './http/microversion.js';
 export interface Secrets {
   adminPassword: string;
   demoPassword: string;
+  /** The service user nova's (src/identity/bootstrap.ts); added to older secrets files on their next load. */
+  servicePassword: string;
 }
 
 export function loadSecrets(dataDir: string): Secrets {
   const file = join(dataDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Secrets;
+  const have = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<Secrets>) : undefined;
+  if (have?.adminPassword && have.demoPassword && have.servicePassword) return have as Secrets;
   const s: Secrets = {
-    adminPassword: process.env.NOVA_TS_ADMIN_PASSWORD ?? randomBytes(12).toString('base64url'),
-    demoPassword: process.env.NOVA_TS_DEMO_PASSWORD ?? randomBytes(12).toString('base64url'),
+    adminPassword: have?.adminPassword ?? process.env.NOVA_TS_ADMIN_PASSWORD ?? randomBytes(12).toString('base64url'),
+    demoPassword: have?.demoPassword ?? process.env.NOVA_TS_DEMO_PASSWORD ?? randomBytes(12).toString('base64url'),
+    servicePassword: have?.servicePassword ?? randomBytes(18).toString('base64url'),
   };
-  writeFileSync(file, JSON.stringify(s, null, 2), { mode: 0o600 });
+  writeFileSync(file, JSON.stringify({ ...have, ...s }, null, 2), { mode: 0o600 });
   return s;
 }
 

@@ -1,9 +1,9 @@
 /**
  * First-start (and every-start) setup, like `keystone-manage bootstrap` plus DevStack: the
  * Default domain, roles admin/member/reader, projects admin/demo/service, users admin (admin on
- * admin) and demo (member on demo) with the configured passwords, and the catalog. Idempotent:
- * it creates what is missing, resets the two passwords when they changed, and never deletes
- * anything an admin created.
+ * admin) and demo (member on demo) with the configured passwords, the service user nova (admin
+ * on service, when servicePassword is given), and the catalog. Idempotent: it creates what is
+ * missing, resets the passwords when they changed, and never deletes anything an admin created.
  */
 import type { Sql } from '../db/sql.js';
 import { hexId } from '../util/ids.js';
@@ -12,11 +12,21 @@ import { DEFAULT_DOMAIN_ID } from './model.js';
 import { hashPassword, verifyPassword } from './password.js';
 import type { TokenStore } from './token-store.js';
 
+/** The service user's name (Nova's [service_user] / [keystone_authtoken] user in DevStack). */
+export const SERVICE_USER = 'nova';
+/** The project of the service user. */
+export const SERVICE_PROJECT = 'service';
+
 export interface BootstrapOptions {
   publicUrl: string;
   region: string;
   adminPassword: string;
   demoPassword: string;
+  /**
+   * Password of the service user `nova` (admin on project `service`) that processes without
+   * the DB log in as to move image data over the Image API. Absent: no service user is made.
+   */
+  servicePassword?: string;
   /** Catalog services the cloud serves (keys of MANAGED_SERVICES); default identity, compute, image. */
   services?: string[];
 }
@@ -46,6 +56,7 @@ export async function bootstrap(sql: Sql, tokens: TokenStore, opts: BootstrapOpt
   await Promise.all([
     ensureUser(sql, tokens, 'admin', opts.adminPassword, roles.admin, projects.admin),
     ensureUser(sql, tokens, 'demo', opts.demoPassword, roles.member, projects.demo),
+    opts.servicePassword === undefined ? undefined : ensureUser(sql, tokens, SERVICE_USER, opts.servicePassword, roles.admin, projects.service),
   ]);
   await syncCatalog(sql, opts.publicUrl, opts.region, opts.services ?? DEFAULT_SERVICES);
   await tokens.purgeExpired();
