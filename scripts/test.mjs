@@ -35,7 +35,7 @@ if (only.length === 0) {
   step('dependency rules', process.execPath, [join(root, 'scripts', 'check-deps.mjs')]);
 }
 // The qemu driver's tests boot real guests (TCG here); CI machines start without QEMU.
-step('system packages', process.execPath, [join(root, 'scripts', 'ensure-system-packages.mjs'), 'qemu-system-x86', 'qemu-utils', 'genisoimage', 'cpio', 'iproute2', 'dnsmasq-base', 'iptables', 'busybox-static', 'conntrack', 'openssl', 'chromium']);
+step('system packages', process.execPath, [join(root, 'scripts', 'ensure-system-packages.mjs'), 'qemu-system-x86', 'qemu-utils', 'genisoimage', 'cpio', 'iproute2', 'dnsmasq-base', 'iptables', 'busybox-static', 'conntrack', 'openssl', 'chromium', 'rabbitmq-server', 'postgresql']);
 const files = only.length ? only : [...tests(join(root, 'src')), ...tests(join(root, 'test'))];
 const child = spawn(
   process.execPath,
