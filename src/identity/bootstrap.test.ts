@@ -76,6 +76,23 @@ function suite(open: () => Promise<Sql>) {
     await assert.rejects(fresh.authenticate(token, 'r2'), { kind: 'Unauthorized' });
     await sql.close();
   });
+
+  test('with servicePassword, the service user nova is admin on project service; its password follows the option', async () => {
+    const sql = await open();
+    const tokens = new TokenStore(sql, 60);
+    await bootstrap(sql, tokens, { ...opts, servicePassword: 's1' });
+    await bootstrap(sql, tokens, { ...opts, servicePassword: 's1' });
+    const roles = await sql.all<{ project: string; role: string }>(
+      `SELECT p.name AS project, r.name AS role FROM role_assignments a JOIN users u ON u.id = a.actor_id
+         JOIN projects p ON p.id = a.target_id JOIN roles r ON r.id = a.role_id WHERE u.name = 'nova'`,
+    );
+    assert.deepEqual(roles, [{ project: 'service', role: 'admin' }]);
+    await bootstrap(sql, tokens, { ...opts, servicePassword: 's2' });
+    const nova = await sql.get<{ password_hash: string }>(`SELECT password_hash FROM users WHERE name = 'nova'`);
+    assert.equal(await verifyPassword('s2', nova!.password_hash), true);
+    assert.equal((await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users`))!.n, 3);
+    await sql.close();
+  });
 }
 
 describe('sqlite', () => suite(() => openDatabase('sqlite::memory:')));

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,12 +20,17 @@ let dataDir: string;
 let stopServing: () => Promise<void>;
 /** Requests the remote side made to the cloud's HTTP APIs: "METHOD path". */
 const requests: string[] = [];
+/** The service tokens the remote side sent. */
+const tokensSent = new Set<string>();
 
 const counting: typeof fetch = (input, init) => {
   const u = new URL(String(input));
   requests.push(`${init?.method ?? 'GET'} ${u.pathname}`);
+  const t = (init?.headers as Record<string, string> | undefined)?.['x-auth-token'];
+  if (t) tokensSent.add(t);
   return fetch(input, init);
 };
+const logins = () => requests.filter((r) => r === 'POST /identity/v3/auth/tokens').length;
 
 const authOpts = () => ({ authUrl: `${tc.url}/identity/v3`, username: 'nova', password: tc.cloud.secrets.servicePassword, projectName: 'service' });
 
@@ -171,6 +176,39 @@ describe('remote service clients', () => {
     assert.deepEqual(new Set(paths), new Set([join(dataDir, 'image-cache', other.id)]));
     assert.equal(requests.filter((r) => r === `GET /image/v2/images/${other.id}/file`).length, 1, 'concurrent callers share one download');
     assert.deepEqual(readFileSync(paths[0]), other.data);
+    assert.equal(logins(), 1, 'the service token is reused');
+  });
+
+  test('a revoked service token is replaced by a new login', async () => {
+    await remote.images.dataPath((await uploadedImage(100)).id);
+    const before = logins();
+    for (const t of tokensSent) {
+      const r = await tc.admin.delete('/identity/v3/auth/tokens', { 'x-subject-token': t });
+      assert.ok(r.status === 204 || r.status === 404, String(r.status));
+    }
+    const { id, data } = await uploadedImage(100);
+    assert.deepEqual(readFileSync(await remote.images.dataPath(id)), data);
+    assert.equal(logins(), before + 1);
+  });
+
+  test('data that does not match the checksum is refused and not cached', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nova-ts-remote-corrupt-'));
+    try {
+      // A transfer that flips the first byte of image data.
+      const corrupting: typeof fetch = async (input, init) => {
+        const r = await fetch(input, init);
+        if (!String(input).endsWith('/file') || r.status !== 200) return r;
+        const buf = Buffer.from(await r.arrayBuffer());
+        buf[0] ^= 0xff;
+        return new Response(buf, { status: 200 });
+      };
+      const bad = remoteServiceClients(tc.cloud.bus, { dataDir: dir, imageApi: { ...authOpts(), fetch: corrupting } });
+      const { id } = await uploadedImage(5000);
+      await assert.rejects(bad.images.dataPath(id), { kind: 'ServiceUnavailable', message: new RegExp(`data of image ${id} .* does not match its checksum`) });
+      assert.deepEqual(readdirSync(join(dir, 'image-cache')), [], 'no file, no temporary file');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('dataPath of an image without data is a Conflict; nothing is cached', async () => {
