@@ -228,14 +228,15 @@ export class AmqpBus implements Bus {
     s.ch = ch;
     s.tags = [];
     await ch.prefetch(this.opts.prefetch ?? 16);
-    const q = this.queue(s.topic);
-    await ch.assertQueue(q, { durable: true });
-    s.tags.push((await ch.consume(q, (m) => m && this.onMessage(s, ch, m), { noAck: false })).consumerTag);
+    // Fanouts first: once a call was answered, this server also receives fanouts.
     const x = this.exchange(s.topic);
     await ch.assertExchange(x, 'fanout', { durable: true });
     const fq = await ch.assertQueue('', { exclusive: true, autoDelete: true });
     await ch.bindQueue(fq.queue, x, '');
     s.tags.push((await ch.consume(fq.queue, (m) => m && this.onFanout(s, m), { noAck: true })).consumerTag);
+    const q = this.queue(s.topic);
+    await ch.assertQueue(q, { durable: true });
+    s.tags.push((await ch.consume(q, (m) => m && this.onMessage(s, ch, m), { noAck: false })).consumerTag);
     if (s.stopped) await ch.close().catch(() => undefined);
   }
 
