@@ -111,6 +111,9 @@ describe('remote service clients', () => {
     assert.equal(port.body.port.device_id, uuid);
     assert.equal(port.body.port['binding:host_id'], 'host1');
     assert.deepEqual(await remote.network.instanceNetworkInfo({ instance_uuid: uuid }), vifs);
+    const moved = await remote.network.rebindPorts({ instance_uuid: uuid, host: 'host2' });
+    assert.deepEqual(moved.map((v) => v.id), [vifs[0].id]);
+    assert.equal((await tc.admin.get(`/network/v2.0/ports/${vifs[0].id}`)).body.port['binding:host_id'], 'host2');
     assert.equal(await remote.network.deallocateForInstance({ instance_uuid: uuid }), undefined);
     assert.equal((await tc.admin.get(`/network/v2.0/ports/${vifs[0].id}`)).status, 404);
     assert.deepEqual(await remote.network.instanceNetworkInfo({ instance_uuid: uuid }), []);

@@ -4,7 +4,7 @@
  * `service-clients` (calls shared round robin), and used remotely by processes without the DB.
  *
  * Version history of the `service-clients` topic (method names `<client>.<method>`):
- *   1.0: images.{get,visibleTo,abandon,remove}; network.{allocateForInstance,
+ *   1.0: images.{get,visibleTo,abandon,remove}; network.{allocateForInstance,rebindPorts,
  *        deallocateForInstance,instanceNetworkInfo,attachInterface,detachInterface};
  *        volumes.* (every VolumeClient method); agentSource.hostState.
  * Image data never crosses the bus: the remote ImageClient's dataPath and uploadFile use the
@@ -40,6 +40,7 @@ const IMAGE_METHODS = { get: {}, visibleTo: {}, abandon: {}, remove: {} } satisf
 
 const NETWORK_METHODS: RemoteSpec<NetworkClient> = {
   allocateForInstance: {},
+  rebindPorts: {},
   deallocateForInstance: {},
   instanceNetworkInfo: {},
   attachInterface: {},
