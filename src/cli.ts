@@ -6,13 +6,17 @@ import { startCloud } from './cloud.js';
 import { applySchedulerOptions, SCHEDULER_OPTIONS, SCHEDULER_USAGE } from './cli-scheduler.js';
 import { logger } from './util/log.js';
 import { isNovaError } from './errors.js';
+import { SERVICES } from './service-config.js';
+import { isServiceName, serviceMain } from './service-main.js';
 
 const log = logger('nova-ts');
 
 const USAGE = `Usage: nova-ts [all-in-one] [options]
+       nova-ts <service> --config FILE
        nova-ts build-image [--cache-dir DIR]
 
-Runs the all-in-one cloud in the foreground, or builds the tiny-linux test guest image.
+Runs the all-in-one cloud in the foreground, one service of a split deployment, or builds the
+tiny-linux test guest image. Services: ${SERVICES.join(', ')} (nova-ts <service> --help).
 
   --data-dir DIR        where the database, images and clouds.yaml live (default ~/.nova-ts, or $NOVA_TS_DATA_DIR)
   --listen HOST:PORT    API listener (default 127.0.0.1:${DEFAULT_PORT})
@@ -127,6 +131,7 @@ function qemuInstalled(): boolean {
 
 export async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'build-image') process.exit(await buildImageCommand(argv.slice(1)));
+  if (isServiceName(argv[0])) return serviceMain(argv[0], argv.slice(1));
   let config: Config;
   try {
     config = parseCli(argv);
