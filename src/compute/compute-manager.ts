@@ -110,16 +110,22 @@ export class ComputeManager {
     const uuid = a.instance.uuid;
     const event = 'compute_build_and_run_instance';
     return this.locks.run(uuid, async () => {
-      // The event start, the 'spawning' mark and the spawn proceed together (the driver already
-      // has the payload): on a busy host every sequential bus round trip costs latency. The
-      // mark only moves 'scheduling' to 'spawning', so arriving late it changes nothing; the
-      // final write accepts either, so the two may land in any order.
-      const started = this.conductor.actionEventStart({ uuid, request_id: a.request_id, event, host: this.host }).catch(() => undefined);
-      // With volumes: block_device_mapping first (prepareBuild moves it on to spawning).
-      const marking = this.update(uuid, { task_state: a.instance.has_volumes ? TaskState.BLOCK_DEVICE_MAPPING : TaskState.SPAWNING }, [TaskState.SCHEDULING]).then(
-        () => true,
-        () => false,
+      // Casts arrive at least once (AMQP redelivers what a dead server did not ack), so the
+      // 'spawning' mark comes first and doubles as the check that the instance still waits
+      // for this host (task_state scheduling, host here): a repeated delivery of a build that
+      // finished, failed or was rescheduled elsewhere changes nothing. The event start and the
+      // spawn then proceed together. With volumes: block_device_mapping first (prepareBuild
+      // moves it on to spawning).
+      const mine = await this.update(uuid, { task_state: a.instance.has_volumes ? TaskState.BLOCK_DEVICE_MAPPING : TaskState.SPAWNING }, [TaskState.SCHEDULING]).then(
+        (p) => (p.host === this.host ? null : `it is now for host ${p.host}`),
+        (e: unknown) => (e instanceof Error ? e.message : String(e)),
       );
+      if (mine !== null) {
+        this.log.info(`build of ${uuid} on ${this.host} skipped (a repeated or stale delivery): ${mine}`);
+        return;
+      }
+      const marking = Promise.resolve(true);
+      const started = this.conductor.actionEventStart({ uuid, request_id: a.request_id, event, host: this.host }).catch(() => undefined);
       try {
         const inst = { ...a.instance, task_state: TaskState.SPAWNING, host: this.host, node: a.node };
         const withPorts = await this.net.setUp(inst, inst.requested_networks ?? 'none', inst.security_groups ?? []);
