@@ -93,6 +93,11 @@ export interface ComputeConfig {
   reservedHostCpus: number;
   reservedHostMemoryMb: number;
   reservedHostDiskMb: number;
+  /**
+   * Seconds a build may go without progress before the conductor puts it in ERROR (Nova's
+   * instance_build_timeout; 0 turns the check off). Optional for configs made before it existed.
+   */
+  buildTimeoutSec?: number;
 }
 
 export const DEFAULT_PORT = 8774;
@@ -142,6 +147,7 @@ export function defaultConfig(over: Partial<Config> = {}): Config {
       reservedHostCpus: 0,
       reservedHostMemoryMb: 512,
       reservedHostDiskMb: 0,
+      buildTimeoutSec: 180,
     },
     // An API on any free port (tests, side-by-side clouds) gets its console proxy on any free port too.
     consoles: { listenHost: '127.0.0.1', listenPort: over.listenPort === 0 ? 0 : DEFAULT_CONSOLE_PORT, tokenTtlSec: 600 },

@@ -1,7 +1,7 @@
 /**
  * The compute service of one host (topic `compute.<host>`). On start: driver.init, a resource
- * report (so the scheduler sees the host at once), recovery of operations a restart
- * interrupted (recover.ts), then two staggered periodic tasks on
+ * report (so the scheduler sees the host at once), removal of guests evacuated away while it
+ * was down (evacuated.ts), recovery of operations a restart interrupted (recover.ts), then two staggered periodic tasks on
  * one timer each (never per instance): resource report + heartbeat every reportIntervalSec,
  * power-state sync every powerSyncIntervalSec. Reaches the DB only through the conductor.
  */
@@ -22,6 +22,8 @@ import { recoverVolumes } from './volume-recovery.js';
 import { withInventory } from './inventory.js';
 import { ComputeRpcApi, computeTopic } from './rpcapi.js';
 import { getConsoleConnectInfo } from './consoles.js';
+import { evacuateHere } from './evacuate.js';
+import { destroyEvacuated } from './evacuated.js';
 
 export interface ComputeService {
   manager: ComputeManager;
@@ -67,10 +69,20 @@ export async function startCompute(deps: {
   await driver.init(host);
   const report = async () => conductor.computeNodeUpdate({ host, resources: withInventory(await driver.availableResources(), config) });
   await report();
+  const cleanEvacuated = () => destroyEvacuated({ host, driver, conductor, net: m.net, log });
+  // Guests of instances evacuated away while this host was down go first: never adopted.
+  await cleanEvacuated().catch((e) => log.warn('cleaning up evacuated instances failed', e));
   await recoverInterrupted({ host, driver, conductor, log, volumes: m.vols });
   if (deps.volumes) await recoverVolumes({ host, driver, conductor, volumes: deps.volumes, log, instances: await conductor.instancesOnHost({ host }) });
   const reported = new Set<string>();
-  const sync = () => syncPowerStates({ host, driver, conductor, locks: m.locks, log, reported });
+  // Guests the DB does not place here may be of instances evacuated away while this host was
+  // cut off (its compute kept running): removed at once, so no instance runs twice.
+  const sync = async () => {
+    const r = await syncPowerStates({ host, driver, conductor, locks: m.locks, log, reported });
+    if (r.unknown.length === 0) return r;
+    const gone = new Set(await cleanEvacuated());
+    return { ...r, unknown: r.unknown.filter((u) => !gone.has(u)) };
+  };
 
   const handlers: Record<string, (a: any) => Promise<unknown>> = {
     build_and_run_instance: (a) => m.buildAndRunInstance(a),
@@ -98,6 +110,7 @@ export async function startCompute(deps: {
     shelve_instance: (a) => m.shelveInstance(a),
     shelve_offload_instance: (a) => m.shelveOffloadInstance(a),
     unshelve_instance: (a) => m.unshelveInstance(a),
+    evacuate_instance: (a) => evacuateHere({ host, driver, conductor, net: m.net, vols: m.vols, locks: m.locks, log }, a),
   };
   const stopServe = await bus.serve(computeTopic(host), (method, args) => {
     const h = handlers[method];

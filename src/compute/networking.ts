@@ -44,6 +44,18 @@ export class InstanceNetworking {
     return { ...instance, network_info: vifs };
   }
 
+  /**
+   * Evacuate: the instance's ports (addresses kept) bound to this host, recorded as its
+   * network_info and plugged here. Returns the payload to spawn.
+   */
+  async rebind(instance: InstancePayload): Promise<InstancePayload> {
+    if (!this.network) return instance;
+    const vifs = await this.network.rebindPorts({ instance_uuid: instance.uuid, host: this.host });
+    await this.conductor.instanceUpdate({ uuid: instance.uuid, updates: { network_info: vifs as unknown as string } });
+    await this.dataplane?.plug(vifs);
+    return { ...instance, network_info: vifs };
+  }
+
   /** Unplugs the instance's ports and deletes (or unbinds) them. Idempotent. */
   async tearDown(instance: InstancePayload): Promise<void> {
     if (!this.network) return;

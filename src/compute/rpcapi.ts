@@ -15,6 +15,8 @@
  *         the conductor scheduled an offloaded instance: node given)
  *   1.5 - get_console_connect_info (call): where the console proxy reaches the instance's VNC
  *         or serial console on this host
+ *   1.6 - evacuate_instance (to the destination of an evacuation: spawn the instance here
+ *         with its identity, ports re-bound and volumes re-connected to this host)
  */
 import type { Bus } from '../bus/bus.js';
 import type { FlavorSnapshot } from '../objects/flavor.js';
@@ -22,7 +24,7 @@ import type { InstancePayload } from '../virt/driver.js';
 import type { Vif } from '../network/types.js';
 import type { ConsoleConnectInfo, ConsoleType } from '../console/types.js';
 
-export const COMPUTE_RPC_VERSION = '1.5';
+export const COMPUTE_RPC_VERSION = '1.6';
 export const computeTopic = (host: string) => `compute.${host}`;
 
 /** A host choice from the scheduler, with resources already claimed on node_uuid. */
@@ -77,6 +79,14 @@ export class ComputeRpcApi {
   /** instance.image is the new image; instance.image_ref already points at it. */
   rebuildInstance(host: string, args: ActionArgs) {
     return this.cast(host, 'rebuild_instance', args);
+  }
+  /**
+   * To the destination of an evacuation (resources already claimed on node): spawns the
+   * instance from its image with its identity, re-binds its ports and re-connects its volumes
+   * to this host, then reports evacuated (or evacuation_failed) to the conductor.
+   */
+  evacuateInstance(host: string, args: ActionArgs & { node: string; migration_uuid: string; admin_password?: string | null }) {
+    return this.cast(host, 'evacuate_instance', args);
   }
   /** To the source host; dest_host/dest_node name the destination (absent or equal: same host). */
   resizeInstance(host: string, args: ActionArgs & { new_flavor: FlavorSnapshot; migration_uuid: string; dest_host?: string; dest_node?: string }) {

@@ -16,6 +16,8 @@
  *   failure (then with a fault and an Error event).
  * - delete: task_state 'deleting', action 'delete', cast terminate_instance to row.host; an
  *   instance without host is soft-deleted by the API itself.
+ * - evacuate: see src/conductor/evacuate.ts (migration 'evacuation', task_state 'rebuilding',
+ *   cast ConductorRpcApi.evacuateInstance).
  * - resize: see src/conductor/resize.ts (migration row, task_state 'resize_prep', cast
  *   ConductorRpcApi.resizeInstance).
  * - confirmResize: instance must be vm_state 'resized'; task_state may stay null or be
@@ -42,6 +44,8 @@ import { bdmDestroy, bdmsOf, bdmUpdate } from './bdms.js';
 import { instanceShelved, shelveOffloaded, unshelved, unshelveInstance } from './unshelve.js';
 import { upsertComputeNode } from './compute-nodes.js';
 import { keepServiceAlive, serviceHeartbeat } from './service-records.js';
+import { evacuated, evacuateInstance, evacuationCleaned, evacuationFailed, evacuationsFrom } from './evacuate.js';
+import { startBuildReaper } from './stuck-builds.js';
 
 const log = logger('conductor');
 
@@ -66,6 +70,21 @@ const METHODS: Record<string, Method> = {
     resizeInstance(c, { instance_uuid: str(a, 'instance_uuid'), new_flavor_id: num(a, 'new_flavor_id'), migration_uuid: str(a, 'migration_uuid'), request_id: str(a, 'request_id') }),
   unshelve_instance: (c, a) =>
     unshelveInstance(c, { instance_uuid: str(a, 'instance_uuid'), request_id: str(a, 'request_id'), host: typeof a.host === 'string' && a.host ? a.host : null }),
+  evacuate_instance: (c, a) =>
+    evacuateInstance(c, {
+      instance_uuid: str(a, 'instance_uuid'),
+      migration_uuid: str(a, 'migration_uuid'),
+      request_id: str(a, 'request_id'),
+      host: typeof a.host === 'string' && a.host ? a.host : null,
+      force: a.force === true,
+      admin_password: typeof a.admin_password === 'string' ? a.admin_password : null,
+    }),
+  evacuated: (c, a) =>
+    evacuated(c, { instance_uuid: str(a, 'instance_uuid'), migration_uuid: str(a, 'migration_uuid'), host: str(a, 'host'), node: str(a, 'node'), power_state: num(a, 'power_state') }),
+  evacuation_failed: (c, a) =>
+    evacuationFailed(c, { instance_uuid: str(a, 'instance_uuid'), migration_uuid: str(a, 'migration_uuid'), host: str(a, 'host'), reason: String(a.reason ?? 'unknown error'), request_id: str(a, 'request_id') }),
+  evacuations_from: (c, a) => evacuationsFrom(c, str(a, 'host')),
+  evacuation_cleaned: (c, a) => evacuationCleaned(c, str(a, 'migration_uuid')),
   instance_shelved: (c, a) => instanceShelved(c, { uuid: str(a, 'uuid'), host: str(a, 'host'), image_id: typeof a.image_id === 'string' && a.image_id ? a.image_id : null }),
   shelve_offloaded: (c, a) => shelveOffloaded(c, { uuid: str(a, 'uuid'), fault: a.fault && typeof a.fault.message === 'string' ? a.fault : undefined }),
   unshelved: (c, a) => unshelved(c, { uuid: str(a, 'uuid'), power_state: num(a, 'power_state') }),
@@ -112,8 +131,11 @@ export async function startConductor(deps: { sql: Sql; bus: Bus; images: ImageCl
   const stopBeat = await keepServiceAlive(deps.sql, deps.host ?? (hostname() || 'controller'), 'nova-conductor', deps.config.compute.reportIntervalSec, (e) =>
     log.warn('heartbeat failed', e),
   );
+  // Builds without progress for build_timeout go to ERROR (stuck-builds.ts; safe with several conductors).
+  const reaper = startBuildReaper(ctx, deps.config.compute.buildTimeoutSec ?? 180);
   return {
     async stop() {
+      await reaper.stop();
       stopBeat();
       await stopServe();
     },

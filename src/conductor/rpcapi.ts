@@ -14,14 +14,18 @@
  *         src/conductor/bdms.ts); instance_destroyed also soft-deletes the instance's BDMs
  *   1.4 - unshelve_instance (task, from the API); instance_shelved, shelve_offloaded,
  *         unshelved (compute -> conductor; see src/conductor/unshelve.ts)
+ *   1.5 - evacuate_instance (task, from the API); evacuated, evacuation_failed (from the
+ *         destination host), evacuations_from and evacuation_cleaned (a source host coming
+ *         back cleans up); see src/conductor/evacuate.ts
  */
 import type { Bus } from '../bus/bus.js';
 import type { InstancePatch } from '../db/instances.js';
 import type { HostResources, InstancePayload } from '../virt/driver.js';
 import type { Selection } from '../compute/rpcapi.js';
 import type { BdmPatch, BdmRow } from './bdms.js';
+import type { Evacuation } from './evacuate.js';
 
-export const CONDUCTOR_RPC_VERSION = '1.4';
+export const CONDUCTOR_RPC_VERSION = '1.5';
 export const CONDUCTOR_TOPIC = 'conductor';
 
 export interface MigrationInfo {
@@ -57,7 +61,36 @@ export class ConductorRpcApi {
     return this.bus.cast(CONDUCTOR_TOPIC, 'unshelve_instance', { ...args, version: CONDUCTOR_RPC_VERSION });
   }
 
+  /**
+   * Evacuates an instance off its failed host (task_state rebuilding and an 'accepted'
+   * evacuation migration already recorded by the API): schedules a new host (host: that one,
+   * checked by the filters unless force) and casts evacuate_instance there.
+   */
+  evacuateInstance(args: { instance_uuid: string; migration_uuid: string; request_id: string; host: string | null; force: boolean; admin_password: string | null }) {
+    return this.bus.cast(CONDUCTOR_TOPIC, 'evacuate_instance', { ...args, version: CONDUCTOR_RPC_VERSION });
+  }
+
   // --- DB access for compute hosts ---
+
+  /**
+   * The destination host runs the evacuated guest: host/node recorded, vm_state active (or
+   * stopped), task_state null, migration done, the source node's allocation released.
+   */
+  evacuated(args: { instance_uuid: string; migration_uuid: string; host: string; node: string; power_state: number }) {
+    return this.call<InstancePayload>('evacuated', args);
+  }
+  /** The evacuation failed on the destination: ERROR with a fault, migration failed, the destination's allocation released. */
+  evacuationFailed(args: { instance_uuid: string; migration_uuid: string; host: string; reason: string; request_id: string }) {
+    return this.call<void>('evacuation_failed', args);
+  }
+  /** Evacuations away from host whose guests host must remove (status accepted, pre-migrating or done). */
+  evacuationsFrom(args: { host: string }) {
+    return this.call<Evacuation[]>('evacuations_from', args);
+  }
+  /** The source host removed the evacuated guest: migration completed. */
+  evacuationCleaned(args: { migration_uuid: string }) {
+    return this.call<void>('evacuation_cleaned', args);
+  }
 
   /** The guest is off (and snapshotted into image_id): vm_state shelved, shelved_* system metadata recorded. */
   instanceShelved(args: { uuid: string; host: string; image_id: string | null }) {

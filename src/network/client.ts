@@ -25,6 +25,11 @@ export interface NetworkClient {
     requested: RequestedNetworks;
     security_groups: string[];
   }): Promise<Vif[]>;
+  /**
+   * Binds every port of the instance (its addresses kept) to host and returns its network_info
+   * (evacuate: the instance moves to another host). Idempotent.
+   */
+  rebindPorts(a: { instance_uuid: string; host: string }): Promise<Vif[]>;
   /** Deletes the ports nova-ts created for the instance and unbinds the ones the user made. Idempotent. */
   deallocateForInstance(a: { instance_uuid: string }): Promise<void>;
   /** The instance's current network_info (after security group or interface changes). */

@@ -90,6 +90,17 @@ export function inProcessNetworkClient(core: NetCore): NetworkClient {
       return buildVifs(sql, ports);
     },
 
+    async rebindPorts(a) {
+      const before = await instancePorts(sql, a.instance_uuid);
+      const ports = await sql.tx(async (tx) => {
+        const out: PortRow[] = [];
+        for (const p of before) out.push(p.binding_host_id === a.host ? p : await updatePort(tx, sg, p.id, { binding_host_id: a.host }));
+        return out;
+      });
+      await notifyHosts(core, [a.host, ...before.map((p) => p.binding_host_id)]);
+      return buildVifs(sql, ports);
+    },
+
     async deallocateForInstance(a) {
       const ports = await instancePorts(sql, a.instance_uuid);
       await sql.tx(async (tx) => {

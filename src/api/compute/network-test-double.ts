@@ -174,6 +174,9 @@ export function fakeNetwork(sql: Sql): FakeNetwork {
     async allocateForInstance() {
       throw new Error('not used by the Compute API');
     },
+    async rebindPorts() {
+      throw new Error('not used by the Compute API');
+    },
     async deallocateForInstance() {},
     async instanceNetworkInfo(a) {
       return [...ports.values()].filter((p) => p.device_id === a.instance_uuid).map(vifOf);

@@ -1,6 +1,6 @@
 /**
  * POST /servers/{id}/action: one key names the action; handlers live per group
- * (server-actions-power.ts, -resize.ts, -image.ts), the shared flow in server-action-flow.ts.
+ * (server-actions-power.ts, -resize.ts, -image.ts, -evacuate.ts), the shared flow in server-action-flow.ts.
  */
 import { invalid } from '../../errors.js';
 import { ctxOf } from '../../http/types.js';
@@ -13,16 +13,17 @@ import { imageActions } from './server-actions-image.js';
 import { securityGroupActions } from './server-actions-secgroups.js';
 import { shelveActions } from './server-actions-shelve.js';
 import { consoleActions } from './remote-consoles.js';
+import { evacuateActions } from './server-actions-evacuate.js';
 import { own } from '../../util/own.js';
 
-const handlers: Record<string, ActionHandler> = { ...powerActions, ...resizeActions, ...imageActions, ...securityGroupActions, ...shelveActions, ...consoleActions };
+const handlers: Record<string, ActionHandler> = { ...powerActions, ...resizeActions, ...imageActions, ...securityGroupActions, ...shelveActions, ...consoleActions, ...evacuateActions };
 
 /**
  * Nova actions nova-ts does not offer yet. They answer 404 for a server the caller cannot see
  * (as Nova would) and otherwise 400 saying so, rather than a bare "There is no such action".
  */
 const NOT_YET = new Set([
-  'rescue', 'unrescue', 'migrate', 'os-migrateLive', 'evacuate',
+  'rescue', 'unrescue', 'migrate', 'os-migrateLive',
   'changePassword', 'createBackup', 'addFixedIp', 'removeFixedIp',
   'addFloatingIp', 'removeFloatingIp', 'trigger_crash_dump', 'injectNetworkInfo', 'resetNetwork',
 ]);
