@@ -116,12 +116,19 @@ export class ComputeManager {
       // finished, failed or was rescheduled elsewhere changes nothing. The event start and the
       // spawn then proceed together. With volumes: block_device_mapping first (prepareBuild
       // moves it on to spawning).
-      const mine = await this.update(uuid, { task_state: a.instance.has_volumes ? TaskState.BLOCK_DEVICE_MAPPING : TaskState.SPAWNING }, [TaskState.SCHEDULING]).then(
-        (p) => (p.host === this.host ? null : `it is now for host ${p.host}`),
-        (e: unknown) => (e instanceof Error ? e.message : String(e)),
-      );
-      if (mine !== null) {
-        this.log.info(`build of ${uuid} on ${this.host} skipped (a repeated or stale delivery): ${mine}`);
+      const notMine = await this.conductor
+        .instanceUpdate({
+          uuid,
+          updates: { task_state: a.instance.has_volumes ? TaskState.BLOCK_DEVICE_MAPPING : TaskState.SPAWNING },
+          expect_task_state: [TaskState.SCHEDULING],
+          expect_host: this.host,
+        })
+        .then(
+          () => null,
+          (e: unknown) => (e instanceof Error ? e.message : String(e)),
+        );
+      if (notMine !== null) {
+        this.log.info(`build of ${uuid} on ${this.host} skipped (a repeated or stale delivery): ${notMine}`);
         return;
       }
       const marking = Promise.resolve(true);

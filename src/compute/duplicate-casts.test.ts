@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getInstance } from '../db/instances.js';
-import { rig, settled, lastFault } from '../conductor/test-rig.js';
+import { rig, settled, lastFault, allocations } from '../conductor/test-rig.js';
 import type { ComputeManager } from './compute-manager.js';
 
 type BuildArgs = Parameters<ComputeManager['buildAndRunInstance']>[0];
@@ -73,6 +73,37 @@ test('a duplicate build arriving after the build was rescheduled elsewhere chang
     assert.equal(row.host, 'host2');
     assert.deepEqual(await h1.driver.listInstances(), []);
     assert.deepEqual(await h2.driver.listInstances(), [uuid]);
+  } finally {
+    await r.close();
+  }
+});
+
+test('a build_instances delivered again after the conductor dispatched it schedules nothing more', async () => {
+  const r = await rig({ host1: 8192, host2: 8192 });
+  try {
+    // The hosts hold builds until the second delivery was handled: the instance has its host
+    // but is still 'scheduling' when the conductor sees build_instances again.
+    let open!: () => void;
+    const gate = new Promise<void>((res) => (open = res));
+    for (const h of r.hosts.values()) {
+      const once = h.svc.manager.buildAndRunInstance.bind(h.svc.manager);
+      h.svc.manager.buildAndRunInstance = async (a) => {
+        await gate;
+        await once(a);
+      };
+    }
+    const uuid = await r.boot();
+    const row = await r.waitState(uuid, (x) => x.host !== null, 'dispatched');
+    await r.conductor.buildInstances({ instance_uuids: [uuid], request_id: `req-${uuid}` });
+    await new Promise((res) => setTimeout(res, 100));
+    open();
+    const done = await r.waitState(uuid, settled, 'ACTIVE');
+    await new Promise((res) => setTimeout(res, 100)); // let a second build, if any, land
+    assert.equal(done.vm_state, 'active');
+    assert.equal(done.host, row.host);
+    const guests = [...(await r.hosts.get('host1')!.driver.listInstances()), ...(await r.hosts.get('host2')!.driver.listInstances())];
+    assert.deepEqual(guests, [uuid]);
+    assert.equal((await allocations(r.sql, uuid)).length, 1);
   } finally {
     await r.close();
   }

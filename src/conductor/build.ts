@@ -108,7 +108,9 @@ async function dispatch(ctx: ConductorContext, row: InstanceRow, sel: Selection,
 /** build_instances: the instances are in BUILD/scheduling, recorded by the API with an action. */
 export async function buildInstances(ctx: ConductorContext, uuids: string[], requestId: string): Promise<void> {
   const rows = await ctx.sql.all<InstanceRow>(`SELECT * FROM instances WHERE deleted = 0 AND uuid IN ${inList(uuids.length)}`, uuids);
-  const live = uuids.map((u) => rows.find((r) => r.uuid === u)).filter((r): r is InstanceRow => !!r && r.task_state === 'scheduling');
+  // Casts arrive at least once: an instance already given a host was dispatched by an earlier
+  // delivery of this cast and is not scheduled again.
+  const live = uuids.map((u) => rows.find((r) => r.uuid === u)).filter((r): r is InstanceRow => !!r && r.task_state === 'scheduling' && !r.host);
   if (live.length === 0) return;
   for (const r of live) await startActionEvent(ctx.sql, { uuid: r.uuid, requestId, event: SCHEDULE_EVENT });
   const image = await imageMeta(ctx, live[0].image_ref);

@@ -51,8 +51,11 @@ export function checkPatch(updates: unknown): InstancePatch {
   return out as InstancePatch;
 }
 
-export async function instanceUpdate(sql: Sql, a: { uuid: string; updates: unknown; expect_task_state?: (string | null)[] }): Promise<InstancePayload> {
-  const row = await updateInstance(sql, a.uuid, checkPatch(a.updates), a.expect_task_state ? { expectTaskState: a.expect_task_state } : {});
+export async function instanceUpdate(sql: Sql, a: { uuid: string; updates: unknown; expect_task_state?: (string | null)[]; expect_host?: string }): Promise<InstancePayload> {
+  const row = await updateInstance(sql, a.uuid, checkPatch(a.updates), {
+    ...(a.expect_task_state ? { expectTaskState: a.expect_task_state } : {}),
+    ...(a.expect_host !== undefined ? { expectHost: a.expect_host } : {}),
+  });
   return instancePayload(sql, row);
 }
 

@@ -90,7 +90,12 @@ const METHODS: Record<string, Method> = {
   unshelved: (c, a) => unshelved(c, { uuid: str(a, 'uuid'), power_state: num(a, 'power_state') }),
   build_failed: (c, a) => buildFailed(c, { uuid: str(a, 'uuid'), request_id: str(a, 'request_id'), host: str(a, 'host'), reason: String(a.reason ?? 'unknown error'), alternates: list(a, 'alternates') }),
   instance_update: async (c, a) => {
-    const inst = await hostApi.instanceUpdate(c.sql, { uuid: str(a, 'uuid'), updates: a.updates, expect_task_state: a.expect_task_state ?? undefined });
+    const inst = await hostApi.instanceUpdate(c.sql, {
+      uuid: str(a, 'uuid'),
+      updates: a.updates,
+      expect_task_state: a.expect_task_state ?? undefined,
+      expect_host: typeof a.expect_host === 'string' ? a.expect_host : undefined,
+    });
     if (endsBuild(a)) await buildSucceeded(c, inst);
     return inst;
   },

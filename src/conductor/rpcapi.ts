@@ -109,6 +109,8 @@ export class ConductorRpcApi {
     uuid: string;
     updates: InstancePatch;
     expect_task_state?: (string | null)[];
+    /** Only while the instance is on this host (else Conflict). */
+    expect_host?: string;
   }): Promise<InstancePayload> {
     return this.call('instance_update', args);
   }

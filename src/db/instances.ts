@@ -81,13 +81,14 @@ export async function getInstance(sql: Sql, uuid: string, opts: { readDeleted?: 
 /**
  * Updates an instance and bumps updated_at. With `expectTaskState` the write happens only if
  * the current task_state is one of those values (compare-and-set); otherwise Conflict, with the
- * state actually found, so racing actions cannot both proceed.
+ * state actually found, so racing actions cannot both proceed. `expectHost` likewise: only
+ * while the instance is (still) on that host.
  */
 export async function updateInstance(
   sql: Sql,
   uuid: string,
   patch: InstancePatch,
-  opts: { expectTaskState?: (string | null)[]; expectVmState?: string[] } = {},
+  opts: { expectTaskState?: (string | null)[]; expectVmState?: string[]; expectHost?: string } = {},
 ): Promise<InstanceRow> {
   const cols = Object.keys(patch).filter((k) => (patch as any)[k] !== undefined);
   const sets = [...cols.map((c) => `${c} = ?`), 'updated_at = ?'];
@@ -105,13 +106,18 @@ export async function updateInstance(
     where += ` AND vm_state IN (${opts.expectVmState.map(() => '?').join(', ')})`;
     params.push(...opts.expectVmState);
   }
+  if (opts.expectHost !== undefined) {
+    where += ' AND host = ?';
+    params.push(opts.expectHost);
+  }
   const r = await sql.run(`UPDATE instances SET ${sets.join(', ')} WHERE ${where}`, params);
   if (r.changes === 0) {
     const cur = await getInstance(sql, uuid);
     throw conflict(
       `Conflict updating instance ${uuid}: expected task_state ${JSON.stringify(opts.expectTaskState ?? null)}` +
-        `${opts.expectVmState ? ` and vm_state ${JSON.stringify(opts.expectVmState)}` : ''}, ` +
-        `found task_state ${cur.task_state} and vm_state ${cur.vm_state}.`,
+        `${opts.expectVmState ? ` and vm_state ${JSON.stringify(opts.expectVmState)}` : ''}` +
+        `${opts.expectHost !== undefined ? ` on host ${opts.expectHost}` : ''}, ` +
+        `found task_state ${cur.task_state} and vm_state ${cur.vm_state}${opts.expectHost !== undefined ? ` on host ${cur.host}` : ''}.`,
     );
   }
   return getInstance(sql, uuid);
