@@ -171,7 +171,7 @@ export class BrokerConnection {
 
   private retryDelay(): number {
     const down = this.downSince === null ? 0 : Date.now() - this.downSince;
-    return down < 2000 ? 200 : down < 10_000 ? 500 : 2000;
+    return down < 2000 ? 200 : down < 30_000 ? 500 : 2000;
   }
 
   private scheduleRetry(): void {

@@ -87,6 +87,27 @@ export function busContract(name: string, make: () => Promise<Bus>): void {
     assert.equal(seen.size, 3);
   });
 
+  withBus('a server busy with a long cast still answers calls', async (bus) => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const busy = new Promise<void>((r) => (started = r));
+    await bus.serve('h', (m) => {
+      if (m === 'long') {
+        started();
+        return held;
+      }
+      return 'pong';
+    });
+    await bus.cast('h', 'long', {});
+    await busy;
+    try {
+      assert.equal(await bus.call('h', 'ping', {}, { timeout: 2000 }), 'pong');
+    } finally {
+      release();
+    }
+  });
+
   withBus('a stopped server receives nothing more', async (bus) => {
     let n = 0;
     const stop = await bus.serve('s', () => ++n);
