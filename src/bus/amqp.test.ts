@@ -22,7 +22,7 @@ before(async () => {
 });
 after(async () => {
   await rmq?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
 });
 
 /** A promise with its resolver, for "this happened" signals from handlers. */
