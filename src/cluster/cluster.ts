@@ -18,6 +18,7 @@ import { planCluster, writeConfigFiles, type PlannedProcess, type ServiceKind } 
 import { startPostgres, type PrivatePostgres } from './postgres.js';
 import { startRabbitMq, type RabbitMq } from './rabbitmq.js';
 import { freeLocalPort } from './ports.js';
+import { serverDir } from './server-dirs.js';
 import { waitComputesUp } from './readiness.js';
 import { leftoverProcesses, pidFile, startProcess, writePidFile, type Supervised } from './supervisor.js';
 
@@ -159,7 +160,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     if (databaseUrl) await ensureDatabase(databaseUrl);
     else {
       say('starting PostgreSQL');
-      postgres = await startPostgres({ dir: join(dir, 'postgres'), logFile: join(dir, 'logs', 'postgres.log') });
+      postgres = await startPostgres({ dir: serverDir(dir, 'postgres', 'postgres'), logFile: join(dir, 'logs', 'postgres.log') });
       undo.push(writePidFile(dir, 'postgres', postgres.pid()));
       databaseUrl = await postgres.ensureDb('nova');
     }
@@ -167,7 +168,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     if (transportUrl) await checkReachable(transportUrl);
     else {
       say('starting RabbitMQ');
-      rabbitmq = await startRabbitMq({ dir: join(dir, 'rabbitmq') });
+      rabbitmq = await startRabbitMq({ dir: serverDir(dir, 'rabbitmq', 'rabbitmq') });
       undo.push(writePidFile(dir, 'rabbitmq', rabbitmq.pid));
       transportUrl = rabbitmq.url;
     }
