@@ -20,7 +20,7 @@ import { SCHEDULER_TOPIC, type RequestSpec } from './rpcapi.js';
 const log = logger('scheduler');
 const HEARTBEAT_SEC = 10;
 
-export async function startScheduler(deps: { sql: Sql; bus: Bus; config: SchedulerConfig; host?: string }): Promise<{ stop(): Promise<void>; scheduler: Scheduler; audit(): Promise<AuditResult> }> {
+export async function startScheduler(deps: { sql: Sql; bus: Bus; config: SchedulerConfig; host?: string; /** Seconds between heartbeats (default 10). */ reportIntervalSec?: number }): Promise<{ stop(): Promise<void>; scheduler: Scheduler; audit(): Promise<AuditResult> }> {
   const scheduler = new Scheduler(deps.sql, deps.config);
   await scheduler.cache.reload();
   const stopServe = await deps.bus.serve(SCHEDULER_TOPIC, async (method, args) => {
@@ -43,7 +43,7 @@ export async function startScheduler(deps: { sql: Sql; bus: Bus; config: Schedul
         throw invalid(`Unknown scheduler method '${method}'.`);
     }
   });
-  const stopBeat = await keepServiceAlive(deps.sql, deps.host ?? (hostname() || 'controller'), 'nova-scheduler', HEARTBEAT_SEC, (e) =>
+  const stopBeat = await keepServiceAlive(deps.sql, deps.host ?? (hostname() || 'controller'), 'nova-scheduler', deps.reportIntervalSec ?? HEARTBEAT_SEC, (e) =>
     log.warn('heartbeat failed', e),
   );
   const audit = startAudit(deps.sql, scheduler, deps.config.auditIntervalSec);

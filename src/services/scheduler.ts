@@ -5,6 +5,6 @@ import type { Sql } from '../db/sql.js';
 import { startScheduler } from '../scheduler/manager.js';
 
 export async function startSchedulerService(opts: { config: Config; bus: Bus; sql: Sql; host?: string }): Promise<{ stop(): Promise<void> }> {
-  const s = await startScheduler({ sql: opts.sql, bus: opts.bus, config: opts.config.scheduler, host: opts.host });
+  const s = await startScheduler({ sql: opts.sql, bus: opts.bus, config: opts.config.scheduler, host: opts.host, reportIntervalSec: opts.config.compute.reportIntervalSec });
   return { stop: s.stop };
 }
