@@ -55,6 +55,8 @@ test('every planned config file is accepted by its service, and only the DB serv
     const agent = loadServiceConfig(files.get('network-agent-host2')!);
     assert.equal(agent.metadataSocket, loadServiceConfig(files.get('api-1')!).metadataSocket, 'agents proxy to the first API');
     assert.notEqual(api2.metadataSocket, agent.metadataSocket, 'two APIs in one data dir need two sockets');
+    assert.equal(api2.config.consoles.publicUrl, 'http://127.0.0.1:6080', 'the API hands out the console proxy\'s URL');
+    assert.equal(api2.config.driver, 'qemu', 'a qemu cluster\'s API seeds the real guest image');
     assert.equal(loadServiceConfig(files.get('volume')!).host, 'storage');
     assert.equal(loadServiceConfig(files.get('console-proxy')!).config.consoles.listenPort, 6080);
   } finally {

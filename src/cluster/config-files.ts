@@ -88,6 +88,10 @@ export function planCluster(p: ClusterPlanInput): PlannedProcess[] {
         DEFAULT: common(name, name, apiDir),
         database: db,
         api: { listen: `127.0.0.1:${p.apiPorts[i - 1]}` },
+        // The console URLs the API hands out name the console proxy process.
+        console: { public_url: `http://127.0.0.1:${p.consolePort}` },
+        // With qemu the API seeds the real tiny-linux guest as an image.
+        ...(p.driver === 'qemu' ? { compute: { driver: 'qemu' } } : {}),
         metadata: { socket: i === 1 ? metadataSocket : join(apiDir, `metadata-${name}.sock`) },
       },
     });
