@@ -58,6 +58,7 @@ test('every planned config file is accepted by its service, and only the DB serv
     assert.equal(api2.config.consoles.publicUrl, 'http://127.0.0.1:6080', 'the API hands out the console proxy\'s URL');
     assert.equal(api2.config.driver, 'qemu', 'a qemu cluster\'s API seeds the real guest image');
     assert.equal(loadServiceConfig(files.get('volume')!).host, 'storage');
+    assert.equal(loadServiceConfig(files.get('volume')!).serviceAuth?.authUrl, 'http://127.0.0.1:9000/identity/v3', 'volumes from images read image data over the Image API');
     assert.equal(loadServiceConfig(files.get('console-proxy')!).config.consoles.listenPort, 6080);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -104,7 +104,9 @@ export function planCluster(p: ClusterPlanInput): PlannedProcess[] {
     const name = `conductor-${i}`;
     out.push({ name, service: 'conductor', ini: { DEFAULT: common(name, name), database: db } });
   }
-  out.push({ name: 'volume', service: 'volume', ini: { DEFAULT: common('volume', 'storage'), database: db } });
+  const serviceAuth = { auth_url: authUrl, username: 'nova', password: p.servicePassword, project_name: 'service' };
+  // The volume manager reads image data (volumes from images) over the Image API, as compute hosts do.
+  out.push({ name: 'volume', service: 'volume', ini: { DEFAULT: common('volume', 'storage'), database: db, service_auth: serviceAuth } });
   out.push({
     name: 'console-proxy',
     service: 'console-proxy',
@@ -123,7 +125,7 @@ export function planCluster(p: ClusterPlanInput): PlannedProcess[] {
       ini: {
         DEFAULT: common(name, host),
         compute,
-        service_auth: { auth_url: authUrl, username: 'nova', password: p.servicePassword, project_name: 'service' },
+        service_auth: serviceAuth,
       },
     });
     if (p.driver === 'qemu') {
@@ -134,7 +136,7 @@ export function planCluster(p: ClusterPlanInput): PlannedProcess[] {
         ini: {
           DEFAULT: common(agent, host),
           metadata: { socket: metadataSocket },
-          service_auth: { auth_url: authUrl, username: 'nova', password: p.servicePassword, project_name: 'service' },
+          service_auth: serviceAuth,
         },
       });
     }
