@@ -188,3 +188,29 @@ t('a broker restart: services keep serving calls, casts and fanouts; calls durin
     await impatient.close();
   }
 });
+
+t('a call whose handler is running when the broker restarts gets its answer once both are back (not after its whole timeout)', async (namespace) => {
+  const server = await AmqpBus.connect(rmq!.url, { namespace });
+  const client = await AmqpBus.connect(rmq!.url, { namespace });
+  try {
+    const running = signal();
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    await server.serve('conductor', async (method) => {
+      if (method !== 'slow') return null;
+      running.resolve(null);
+      await released;
+      return { done: true };
+    });
+    const t0 = Date.now();
+    const answer = client.call('conductor', 'slow', {}, { timeout: 60_000 });
+    await within(running.promise, 10_000, 'handler started');
+    await rmq!.restart();
+    release(); // the reply goes out after the restart, to the caller's reply queue declared again
+    assert.deepEqual(await within(answer, 30_000, 'the answer after the restart'), { done: true });
+    assert.ok(Date.now() - t0 < 45_000, `answered after ${Date.now() - t0} ms`);
+  } finally {
+    await server.close();
+    await client.close();
+  }
+});

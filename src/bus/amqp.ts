@@ -9,8 +9,11 @@
  *   settled, so a server that dies mid-handler has the message redelivered to another server
  *   (at-least-once: cast handlers must be idempotent). A handler error is logged and acked.
  * - call: non-persistent, expires with the call's timeout; the server acks it on receipt (a
- *   call runs at most once) and answers on the caller's per-connection exclusive reply queue,
- *   matched by correlation id. NovaErrors keep their kind and message across the wire.
+ *   call runs at most once) and answers on the caller's reply queue `<ns>.reply.<uuid>`, matched
+ *   by correlation id. The reply queue keeps its name for the bus's life and is declared again
+ *   on every (re)connection, so the answer to a call that was running when the broker went
+ *   away still reaches the caller once both are back (with a per-connection queue it was lost
+ *   and the caller waited its whole timeout); unused for REPLY_QUEUE_EXPIRES_MS, it expires. NovaErrors keep their kind and message across the wire.
  * - fanout: the fanout exchange `<ns>.t.fanout`; each server binds an exclusive auto-delete queue.
  * - The connection reconnects when the broker goes away and re-declares everything; publishing
  *   waits for it (a call until its timeout, a cast up to `castWaitMs`, then ServiceUnavailable).
@@ -23,6 +26,8 @@ import { BrokerConnection, redact, type Link } from './amqp-connection.js';
 import { DEFAULT_CALL_TIMEOUT_MS, type Bus, type CallOptions, type Handler } from './bus.js';
 
 const log = logger('bus');
+/** A caller's reply queue goes away this long after its last use (the caller died or closed). */
+const REPLY_QUEUE_EXPIRES_MS = 10 * 60_000;
 
 export interface AmqpBusOptions {
   /** Prefix of every queue and exchange name (default `nova`); separates clouds sharing a vhost. */
@@ -60,7 +65,7 @@ export class AmqpBus implements Bus {
   private readonly ns: string;
   private readonly pending = new Map<string, Pending>();
   private readonly servers = new Set<Server>();
-  private readonly replyQueues = new WeakMap<Link, string>();
+  private readonly replyQueue: string;
   private declared: { gen: number; names: Set<string> } = { gen: -1, names: new Set() };
   private closed = false;
 
@@ -69,6 +74,7 @@ export class AmqpBus implements Bus {
     private readonly opts: AmqpBusOptions,
   ) {
     this.ns = opts.namespace ?? 'nova';
+    this.replyQueue = `${this.ns}.reply.${randomUUID()}`;
     conn.onConnect((link) => this.onConnect(link));
   }
 
@@ -97,9 +103,9 @@ export class AmqpBus implements Bus {
   private async onConnect(link: Link): Promise<void> {
     const ch = await link.conn.createChannel();
     ch.on('error', () => undefined);
-    const q = await ch.assertQueue('', { exclusive: true, autoDelete: true });
-    await ch.consume(q.queue, (m) => m && this.onReply(m), { noAck: true });
-    this.replyQueues.set(link, q.queue);
+    // Not exclusive: re-declaring it must not race the broker's clean-up of a lost connection.
+    await ch.assertQueue(this.replyQueue, { durable: false, autoDelete: false, arguments: { 'x-expires': REPLY_QUEUE_EXPIRES_MS } });
+    await ch.consume(this.replyQueue, (m) => m && this.onReply(m), { noAck: true });
     for (const s of this.servers) await this.ensureServer(s, link);
   }
 
@@ -127,9 +133,9 @@ export class AmqpBus implements Bus {
       const q = this.queue(topic);
       this.conn
         .publish('', q, body, {
-          options: (link) => ({
+          options: () => ({
             correlationId: id,
-            replyTo: this.replyQueues.get(link),
+            replyTo: this.replyQueue,
             expiration: String(ms),
             contentType: 'application/json',
             headers: { method },
