@@ -127,3 +127,11 @@ test('loadServiceConfig reads the file; a missing file is named', () => {
   assert.equal(s.databaseUrl, `sqlite:${dir}/nova.db`);
   assert.throws(() => loadServiceConfig(join(dir, 'nope.conf'), {}), /nope\.conf: cannot read the config file/);
 });
+
+test('[compute] build_timeout sets the conductor stuck-build timeout (NOVA_TS_COMPUTE_BUILD_TIMEOUT too); 180 s by default', () => {
+  const conf = '[DEFAULT]\nhost = c1\n[database]\nconnection = postgres://nova@127.0.0.1/nova\n';
+  assert.equal(parseServiceConfig(conf, F, {}, 'conductor').config.compute.buildTimeoutSec, 180);
+  assert.equal(parseServiceConfig(conf + '[compute]\nbuild_timeout = 45\n', F, {}, 'conductor').config.compute.buildTimeoutSec, 45);
+  assert.equal(parseServiceConfig(conf, F, { NOVA_TS_COMPUTE_BUILD_TIMEOUT: '0' }, 'conductor').config.compute.buildTimeoutSec, 0);
+  assert.throws(() => parseServiceConfig(conf + '[compute]\nbuild_timeout = soon\n', F, {}, 'conductor'), /\[compute\] build_timeout: wants a whole number/);
+});

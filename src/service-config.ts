@@ -150,6 +150,8 @@ const KEYS: Record<string, Record<string, Setter>> = {
     reserved_host_cpus: int(0, 1 << 20, (s, n) => (s.config.compute.reservedHostCpus = n)),
     reserved_host_memory_mb: int(0, 1 << 30, (s, n) => (s.config.compute.reservedHostMemoryMb = n)),
     reserved_host_disk_mb: int(0, 1 << 30, (s, n) => (s.config.compute.reservedHostDiskMb = n)),
+    // Nova's instance_build_timeout: seconds a build may go without progress before the conductor sets ERROR (0: never).
+    build_timeout: int(0, 86400 * 7, (s, n) => (s.config.compute.buildTimeoutSec = n)),
   },
   fake: {
     vcpus: int(1, 1 << 20, (s, n) => (s.config.fake.vcpus = n)),
