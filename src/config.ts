@@ -78,6 +78,8 @@ export interface SchedulerConfig {
   maxIoOpsPerHost: number;
   /** Seconds between audits of allocations against live instances (0 turns the audit off). */
   auditIntervalSec: number;
+  /** ComputeFilter: seconds without a heartbeat after which a host is down (the deployment's service_down_time; default 60). */
+  serviceDownTimeSec?: number;
 }
 
 export interface ComputeConfig {
@@ -101,6 +103,8 @@ export interface ComputeConfig {
 }
 
 export const DEFAULT_PORT = 8774;
+/** Nova's service_down_time default: seconds without a heartbeat after which a service is down. */
+export const DEFAULT_SERVICE_DOWN_TIME_SEC = 60;
 /** The console proxy's default port (Nova's novncproxy_port). */
 export const DEFAULT_CONSOLE_PORT = 6080;
 export const defaultDataDir = (): string => process.env.NOVA_TS_DATA_DIR ?? join(homedir(), '.nova-ts');

@@ -5,7 +5,8 @@
  */
 
 /** Seconds without a heartbeat after which a service counts as down (Nova's service_down_time). */
-export const SERVICE_DOWN_TIME_SEC = 60;
+export { DEFAULT_SERVICE_DOWN_TIME_SEC } from '../config.js';
+import { DEFAULT_SERVICE_DOWN_TIME_SEC } from '../config.js';
 export const DEFAULT_AVAILABILITY_ZONE = 'nova';
 
 export interface Resources {
@@ -82,7 +83,7 @@ export function flavorResources(f: { vcpus: number; memory_mb: number; root_gb: 
   return { vcpus: f.vcpus, memory_mb: f.memory_mb, disk_gb: f.root_gb + f.ephemeral_gb + Math.ceil((f.swap || 0) / 1024) };
 }
 
-/** Whether the host's service is up at `now` (heartbeat recent enough and not forced down). */
-export function serviceUp(h: HostState, now = Date.now()): boolean {
-  return h.service.exists && !h.service.forced_down && now - h.service.last_seen_up <= SERVICE_DOWN_TIME_SEC * 1000;
+/** Whether the host's service is up at `now` (a heartbeat within downTimeSec, and not forced down). */
+export function serviceUp(h: HostState, downTimeSec = DEFAULT_SERVICE_DOWN_TIME_SEC, now = Date.now()): boolean {
+  return h.service.exists && !h.service.forced_down && now - h.service.last_seen_up <= downTimeSec * 1000;
 }

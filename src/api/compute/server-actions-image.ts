@@ -2,6 +2,7 @@
  * rebuild (a new image, same identity) and createImage (a snapshot into a new queued image
  * that the compute host uploads).
  */
+import { serviceDownTime } from './service-state.js';
 import { conflict, invalid } from '../../errors.js';
 import { flavorOf, startAction, updateInstance, type InstancePatch, type InstanceRow } from '../../db/instances.js';
 import { json } from '../../db/sql.js';
@@ -72,7 +73,7 @@ const rebuild: ActionHandler = async (deps: ComputeApiDeps, req: ApiRequest, val
     return u;
   });
   await new ComputeRpcApi(deps.bus).rebuildInstance(updated.host!, { instance: await payloadOf(deps.sql, updated, { image: imageMeta }), request_id: req.requestId });
-  const server = await renderServer(deps.sql, req, updated, updateViewMode(req));
+  const server = await renderServer(deps.sql, req, updated, updateViewMode(req), serviceDownTime(deps.config));
   // The rebuild body adds what rebuild can change: key_name (2.54, already in the full view)
   // and user_data (2.57), which replaces the admin-only OS-EXT-SRV-ATTR:user_data (Nova's
   // show_user_data=False for rebuild).

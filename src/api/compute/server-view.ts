@@ -4,6 +4,7 @@
  * and the caller's role. Related rows (metadata, tags, faults, host status) load in bulk, one
  * query each, so a detail page costs a fixed number of queries.
  */
+import { DEFAULT_SERVICE_DOWN_TIME_SEC } from '../../config.js';
 import { createHash } from 'node:crypto';
 import { inList, json, type Sql } from '../../db/sql.js';
 import type { InstanceRow } from '../../db/instances.js';
@@ -20,9 +21,6 @@ export type ViewMode = 'show' | 'detail' | 'brief';
 
 const PROGRESS_STATUSES = new Set(['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGRATING']);
 const FAULT_STATUSES = new Set(['ERROR', 'DELETED']);
-/** Seconds after the last heartbeat that a compute service still counts as up. */
-const SERVICE_DOWN_TIME_SEC = 60;
-
 /** Nova's hostId: sha224 of project id and host, '' while the server has no host. */
 export function hostId(projectId: string, host: string | null): string {
   if (!host) return '';
@@ -51,7 +49,7 @@ interface Related {
   volumes: Map<string, BdmRow[]>;
 }
 
-async function loadRelated(sql: Sql, req: ApiRequest, rows: InstanceRow[], mode: ViewMode): Promise<Related> {
+async function loadRelated(sql: Sql, req: ApiRequest, rows: InstanceRow[], mode: ViewMode, downTimeSec: number): Promise<Related> {
   const uuids = rows.map((r) => r.uuid);
   const out: Related = { metadata: new Map(), tags: new Map(), faults: new Map(), hostStatus: new Map(), volumes: new Map() };
   if (uuids.length === 0) return out;
@@ -89,7 +87,7 @@ async function loadRelated(sql: Sql, req: ApiRequest, rows: InstanceRow[], mode:
       );
       const now = Date.now();
       for (const s of svcs) {
-        const up = !s.forced_down && s.last_seen_up !== null && now - Date.parse(s.last_seen_up) <= SERVICE_DOWN_TIME_SEC * 1000;
+        const up = !s.forced_down && s.last_seen_up !== null && now - Date.parse(s.last_seen_up) <= downTimeSec * 1000;
         out.hostStatus.set(s.host, s.disabled ? 'MAINTENANCE' : up ? 'UP' : 'DOWN');
       }
     }
@@ -212,15 +210,18 @@ export function addressesOf(row: Pick<InstanceRow, 'network_info'>, extended = t
   return out;
 }
 
-/** Renders rows in the given mode (order kept). */
-export async function renderServers(sql: Sql, req: ApiRequest, rows: InstanceRow[], mode: ViewMode): Promise<Record<string, unknown>[]> {
-  const rel = await loadRelated(sql, req, rows, mode);
+/**
+ * Renders rows in the given mode (order kept). downTimeSec: the deployment's service_down_time,
+ * for the admin-only host_status (2.16+).
+ */
+export async function renderServers(sql: Sql, req: ApiRequest, rows: InstanceRow[], mode: ViewMode, downTimeSec = DEFAULT_SERVICE_DOWN_TIME_SEC): Promise<Record<string, unknown>[]> {
+  const rel = await loadRelated(sql, req, rows, mode, downTimeSec);
   return rows.map((r) => renderOne(req, r, rel, mode));
 }
 
 /** One server as GET /servers/{id} shows it. */
-export async function renderServer(sql: Sql, req: ApiRequest, row: InstanceRow, mode: ViewMode = 'show'): Promise<Record<string, unknown>> {
-  return (await renderServers(sql, req, [row], mode))[0];
+export async function renderServer(sql: Sql, req: ApiRequest, row: InstanceRow, mode: ViewMode = 'show', downTimeSec = DEFAULT_SERVICE_DOWN_TIME_SEC): Promise<Record<string, unknown>> {
+  return (await renderServers(sql, req, [row], mode, downTimeSec))[0];
 }
 
 /** The body of PUT /servers/{id} and of rebuild: the full view from 2.75, the brief one before. */

@@ -37,7 +37,7 @@ async function list(deps: ComputeApiDeps, req: ApiRequest, detail: boolean): Pro
   requireProject(ctxOf(req));
   const { rows, limit } = await listInstances(deps.sql, req);
   const servers = detail
-    ? await renderServers(deps.sql, req, rows, 'detail')
+    ? await renderServers(deps.sql, req, rows, 'detail', serviceDownTime(deps.config))
     : rows.map((r) => ({ id: r.uuid, name: r.display_name, links: links(req, 'servers', r.uuid) }));
   const body: Record<string, unknown> = { servers };
   const next = nextLinks(req, detail ? 'servers/detail' : 'servers', rows.map((r) => ({ id: r.uuid })), limit);
@@ -47,7 +47,7 @@ async function list(deps: ComputeApiDeps, req: ApiRequest, detail: boolean): Pro
 
 async function show(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiResponse> {
   const row = await loadServer(deps.sql, ctxOf(req), req.params.id);
-  return { status: 200, body: { server: await renderServer(deps.sql, req, row, 'show') } };
+  return { status: 200, body: { server: await renderServer(deps.sql, req, row, 'show', serviceDownTime(deps.config)) } };
 }
 
 async function update(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiResponse> {
@@ -56,7 +56,7 @@ async function update(deps: ComputeApiDeps, req: ApiRequest): Promise<ApiRespons
   const row = await loadServer(deps.sql, ctx, req.params.id);
   const s = validate<{ server: Record<string, any> }>(updateSchema(req.mv), req.body).server;
   const updated = await updateInstance(deps.sql, row.uuid, patchOfServerFields(s));
-  return { status: 200, body: { server: await renderServer(deps.sql, req, updated, updateViewMode(req)) } };
+  return { status: 200, body: { server: await renderServer(deps.sql, req, updated, updateViewMode(req), serviceDownTime(deps.config)) } };
 }
 
 /**

@@ -3,7 +3,7 @@
  * os-availability-zone): rows, liveness (up/down) and the availability zone of each host.
  * The rows are written by the services themselves (heartbeats in last_seen_up).
  */
-import type { Config } from '../../config.js';
+import { DEFAULT_SERVICE_DOWN_TIME_SEC, type Config } from '../../config.js';
 import type { Sql, SqlValue } from '../../db/sql.js';
 
 export interface ServiceRow {
@@ -21,7 +21,7 @@ export interface ServiceRow {
 }
 
 /** Seconds without a heartbeat after which a service counts as down (Nova's service_down_time). */
-export const DEFAULT_SERVICE_DOWN_TIME = 60;
+export const DEFAULT_SERVICE_DOWN_TIME = DEFAULT_SERVICE_DOWN_TIME_SEC;
 
 export function serviceDownTime(config: Config): number {
   return config.serviceDownTimeSec ?? DEFAULT_SERVICE_DOWN_TIME;

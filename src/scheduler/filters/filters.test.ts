@@ -97,3 +97,13 @@ for (const c of cases)
 test('makeFilters rejects unknown names and lists the known ones', () => {
   assert.throws(() => makeFilters(['NopeFilter']), (e: Error) => e.message.includes('NopeFilter') && Object.keys(FILTERS).every((n) => e.message.includes(n)));
 });
+
+test("ComputeFilter follows the deployment's service_down_time: a heartbeat 15 s old is up at 60 s, down at 10 s", () => {
+  const host = makeHost().named('h1').service({ last_seen_up: Date.now() - 15_000 }).build();
+  const [byDefault] = makeFilters(['ComputeFilter']);
+  assert.equal(byDefault.filter(host, makeSpec()).pass, true);
+  const [short] = makeFilters(['ComputeFilter'], { maxInstancesPerHost: 50, maxIoOpsPerHost: 8, serviceDownTimeSec: 10 });
+  const r = short.filter(host, makeSpec());
+  assert.equal(r.pass, false);
+  assert.match(r.pass ? '' : r.reason, /h1: compute service is down: last heartbeat 15 s ago \(down after 10 s\)/);
+});
