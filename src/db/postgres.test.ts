@@ -4,6 +4,7 @@ import { openPostgres, toPg } from './postgres.js';
 import { startTestPostgres, type TestPostgres } from '../../test/helpers/postgres.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { NovaError } from '../errors.js';
 
 test('toPg numbers placeholders and leaves string literals alone', () => {
   assert.equal(toPg("SELECT ? , 'a?b', ?"), "SELECT $1 , 'a?b', $2");
@@ -21,6 +22,39 @@ describe('postgres', async () => {
     test('store contract on PostgreSQL', { skip }, () => undefined);
     return;
   }
+  test('a connection lost mid-statement (server restart, shutdown) is ServiceUnavailable, not an unexpected error; the pool carries on', async () => {
+    const url = await pg!.createDb(`t${process.pid}_lost`);
+    const sql = openPostgres(url, 2);
+    const killer = openPostgres(url, 1);
+    try {
+      // Terminates every other backend of the database once a pg_sleep is running.
+      const terminate = async () => {
+        for (let i = 0; i < 100; i++) {
+          const r = await killer.all<{ t: boolean }>(
+            "SELECT pg_terminate_backend(pid) AS t FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_sleep%'",
+          );
+          if (r.length) return;
+          await new Promise((res) => setTimeout(res, 50));
+        }
+        throw new Error('the sleeping statement never showed up');
+      };
+      const lost = (e: unknown) => {
+        assert.ok(e instanceof NovaError && e.kind === 'ServiceUnavailable', String(e));
+        assert.match(e.message, /^The database is unavailable: .*Try again later\.$/);
+        return true;
+      };
+      await Promise.all([assert.rejects(sql.all('SELECT pg_sleep(10)'), lost), terminate()]);
+      await Promise.all([assert.rejects(sql.tx((tx) => tx.all('SELECT pg_sleep(10)')), lost), terminate()]);
+      // Statement errors keep their own meaning.
+      await assert.rejects(sql.all('SELECT * FROM no_such_table'), (e: unknown) => !(e instanceof NovaError) && /no_such_table/.test(String(e)));
+      assert.deepEqual(await sql.all('SELECT 1 AS one'), [{ one: 1 }]);
+      assert.equal(await sql.tx(async (tx) => (await tx.get<{ one: number }>('SELECT 1 AS one'))!.one), 1);
+    } finally {
+      await sql.close();
+      await killer.close();
+    }
+  });
+
   sqlContract('postgres', async () => {
     const url = await pg!.createDb(`t${process.pid}_${++n}`);
     const sql = openPostgres(url);
