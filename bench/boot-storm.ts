@@ -9,15 +9,14 @@
  * table, then one JSON line with every figure. Exit status 1 when a phase lost servers.
  */
 import { parseArgs } from 'node:util';
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO_ROOT, startCloudProcess, type CloudProcess, type Entry } from '../test/helpers/process.js';
+import { startCloudProcess, type CloudProcess, type Entry } from '../test/helpers/process.js';
+import { buildDist, gitDescribe } from './lib/machine.js';
 import { memoryOf, type Memory } from './lib/memory.js';
 import { login, readCloud } from './lib/openstack.js';
 import { createPhase, deletePhase, listPhase } from './lib/phases.js';
+import { prepareStorm } from './lib/storm.js';
 
 /** Real Nova (Debian Zed, all-in-one, fake driver) on the same machine type: 100 servers at c10. */
 const REAL_NOVA = { servers_per_s: 0.56, p50_s: 83, p95_s: 148, list_p50_s: 0.32, delete_per_s: 1.15, idle_rss_mib: 3500 };
@@ -87,35 +86,19 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const)
   });
 
 async function run(): Promise<number> {
-  if (entry === 'dist') {
-    log('building dist/ (scripts/build.mjs)');
-    const b = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
-    if (b.status !== 0) throw new Error('build failed');
-  }
+  if (entry === 'dist') buildDist(log);
   const t0 = Date.now();
   cloud = await startCloudProcess({ entry, fakeHosts, args: a.arg as string[], readyTimeoutMs: 300_000 });
   log(`nova-ts (${entry}, ${fakeHosts} fake hosts) ready in ${Date.now() - t0} ms at ${cloud.url}, pid ${cloud.pid}`);
   const s = await login(readCloud(cloud.cloudsYaml, 'nova-ts'), a.microversion as string);
-  const compute = s.endpoint('compute');
-  let image = s.endpoint('image');
-  if (!/\/v2$/.test(image)) image += '/v2';
 
   const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
   await sleep(2000); // let start-up work (first resource reports) settle before measuring idle
   const memIdle = memoryOf(cloud.pid);
   log(`idle: RSS ${memIdle.rssMiB} MiB, PSS ${memIdle.pssMiB} MiB`);
 
-  const q = await s.req('PUT', `${compute}/os-quota-sets/${s.projectId}`, { quota_set: { instances: -1, cores: -1, ram: -1 } });
-  if (q.status !== 200) throw new Error(`raising admin's quota failed: PUT os-quota-sets -> ${q.status} ${JSON.stringify(q.body)}`);
-  const fl = await s.req('GET', `${compute}/flavors/detail`);
-  const flavor = fl.body?.flavors?.find((f: any) => f.id === a.flavor || f.name === a.flavor)?.id;
-  const im = await s.req('GET', `${image}/images?limit=1000`);
-  const imageId = im.body?.images?.find((i: any) => i.id === a.image || i.name === a.image)?.id;
-  if (!flavor || !imageId) throw new Error(`flavor ${a.flavor} -> ${flavor} (${fl.status}), image ${a.image} -> ${imageId} (${im.status})`);
-
-  const prefix = `storm-${randomBytes(3).toString('hex')}`;
+  const { compute, prefix, body } = await prepareStorm(s, { flavor: a.flavor as string, image: a.image as string });
   log(`create: ${opts.servers} servers, concurrency ${opts.concurrency}, prefix ${prefix}`);
-  const body = (i: number) => ({ name: `${prefix}-${String(i).padStart(5, '0')}`, flavorRef: flavor, imageRef: imageId, networks: 'none' });
   const { ids, result: create } = await createPhase(s, compute, opts, body);
   log(`create: ${JSON.stringify(create)}`);
   const memLoaded = memoryOf(cloud.pid);
@@ -155,14 +138,6 @@ async function run(): Promise<number> {
   if (create.slowest.length) console.log(`slowest: ${create.slowest.map((x) => `${x.id} ${x.latency_s} s on ${x.host} (POST #${x.index} sent at +${x.sent_at_s} s took ${x.post_s} s)`).join('; ')}`);
   console.log(JSON.stringify(result));
   return create.active === opts.servers && del.remaining === 0 ? 0 : 1;
-}
-
-/** HEAD's short hash, with `+dirty` when the working tree has changes to tracked files under src/. */
-function gitDescribe(): string {
-  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (head.status !== 0) return 'unknown';
-  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  return head.stdout.trim() + (dirty.stdout.trim() ? '+dirty' : '');
 }
 
 function printTable(

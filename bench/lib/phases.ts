@@ -6,6 +6,8 @@
  *          latency per server = its POST sent -> first poll response showing it ACTIVE.
  *  list    20 x GET /servers/detail with all N servers present.
  *  delete  C workers DELETE; a poller GETs /servers?name=<prefix>- until none is left.
+ * `compute` is the compute endpoint, or several (one per API process of the same cloud): worker
+ * w then sends to compute[w % n], and successive polls and list calls go round them.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Session } from './openstack.js';
@@ -29,14 +31,18 @@ function since(headers: Headers): string {
   return new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
-/** Runs `count` jobs with `concurrency` workers; job(i) gets a 0-based index. */
-async function pool(count: number, concurrency: number, job: (i: number) => Promise<void>): Promise<void> {
+/** Runs `count` jobs with `concurrency` workers; job(i, w) gets a 0-based index and the worker's number. */
+async function pool(count: number, concurrency: number, job: (i: number, w: number) => Promise<void>): Promise<void> {
   let next = 0;
-  const worker = async () => {
-    while (next < count) await job(next++);
+  const worker = async (_: unknown, w: number) => {
+    while (next < count) await job(next++, w);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
 }
+
+/** One compute endpoint or several (one per API process). */
+export type Endpoints = string | string[];
+const pick = (e: Endpoints, i: number): string => (typeof e === 'string' ? e : e[i % e.length]);
 
 export interface CreateResult {
   requested: number;
@@ -57,7 +63,7 @@ export interface CreateResult {
 
 export async function createPhase(
   s: Session,
-  compute: string,
+  compute: Endpoints,
   o: PhaseOptions,
   body: (i: number) => Record<string, unknown>,
 ): Promise<{ ids: string[]; result: CreateResult }> {
@@ -65,7 +71,7 @@ export async function createPhase(
   const postInfo = new Map<string, { index: number; post_s: number }>();
   const postLat: number[] = [];
   const errors: string[] = [];
-  const first = await s.req('GET', `${compute}/servers?limit=1`);
+  const first = await s.req('GET', `${pick(compute, 0)}/servers?limit=1`);
   let sinceQ = since(first.headers);
   const active = new Map<string, number>();
   const failed = new Map<string, number>();
@@ -75,9 +81,9 @@ export async function createPhase(
   let posting = true;
 
   const tStart = now();
-  const posts = pool(o.servers, o.concurrency, async (i) => {
+  const posts = pool(o.servers, o.concurrency, async (i, w) => {
     const t0 = now();
-    const r = await s.req('POST', `${compute}/servers`, { server: body(i) });
+    const r = await s.req('POST', `${pick(compute, w)}/servers`, { server: body(i) });
     const t1 = now();
     if (r.status === 202) {
       created.set(r.body.server.id, t0);
@@ -90,7 +96,7 @@ export async function createPhase(
   while (now() < deadline) {
     await sleep(o.pollInterval * 1000);
     const t0 = now();
-    const r = await s.req('GET', `${compute}/servers/detail?changes-since=${encodeURIComponent(sinceQ)}`);
+    const r = await s.req('GET', `${pick(compute, polls)}/servers/detail?changes-since=${encodeURIComponent(sinceQ)}`);
     const t = now();
     polls++;
     pollLat.push(t - t0);
@@ -146,12 +152,12 @@ export interface ListResult {
   latency_s: Summary;
 }
 
-export async function listPhase(s: Session, compute: string, calls = 20): Promise<ListResult> {
+export async function listPhase(s: Session, compute: Endpoints, calls = 20): Promise<ListResult> {
   const lat: number[] = [];
   let count: number | string = 0;
   for (let i = 0; i < calls; i++) {
     const t0 = now();
-    const r = await s.req('GET', `${compute}/servers/detail`);
+    const r = await s.req('GET', `${pick(compute, i)}/servers/detail`);
     lat.push(now() - t0);
     count = r.status === 200 ? r.body.servers.length : `HTTP ${r.status}`;
   }
@@ -167,23 +173,23 @@ export interface DeleteResult {
   errors: string[];
 }
 
-export async function deletePhase(s: Session, compute: string, ids: string[], prefix: string, o: PhaseOptions): Promise<DeleteResult> {
+export async function deletePhase(s: Session, compute: Endpoints, ids: string[], prefix: string, o: PhaseOptions): Promise<DeleteResult> {
   const lat: number[] = [];
   const errors: string[] = [];
   const wanted = new Set(ids);
   let deleting = true;
   const tStart = now();
-  const dels = pool(ids.length, o.concurrency, async (i) => {
+  const dels = pool(ids.length, o.concurrency, async (i, w) => {
     const t0 = now();
-    const r = await s.req('DELETE', `${compute}/servers/${ids[i]}`);
+    const r = await s.req('DELETE', `${pick(compute, w)}/servers/${ids[i]}`);
     lat.push(now() - t0);
     if (r.status !== 204 && r.status !== 404) errors.push(`DELETE ${r.status}: ${JSON.stringify(r.body).slice(0, 200)}`);
   }).finally(() => (deleting = false));
   let remaining: number | null = null;
   const deadline = tStart + o.timeout;
-  while (now() < deadline) {
+  for (let poll = 0; now() < deadline; poll++) {
     await sleep(o.pollInterval * 1000);
-    const r = await s.req('GET', `${compute}/servers?name=${encodeURIComponent(prefix + '-')}&limit=1000`);
+    const r = await s.req('GET', `${pick(compute, poll)}/servers?name=${encodeURIComponent(prefix + '-')}&limit=1000`);
     // Count client-side too, in case the name filter is ignored.
     if (r.status === 200) remaining = r.body.servers.filter((x: any) => wanted.has(x.id)).length;
     if (remaining === 0 && !deleting) break;
