@@ -45,12 +45,15 @@ test('a scheduler on SQLite prints its ready line and stops on SIGTERM', async (
     const p = spawn(process.execPath, ['--import', 'tsx', MAIN, 'scheduler', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    // Read stderr too: a child whose pipe nobody drains can stall on its log lines.
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
     const deadline = Date.now() + 30_000;
     while (!out.includes('ready') && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 50));
     assert.match(out, /^scheduler ready \(host sched-a\)$/m);
     p.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    assert.equal(await exited, 0, `the scheduler did not exit 0 on SIGTERM; its log:\n${err.slice(-3000)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
