@@ -141,7 +141,7 @@ export class QemuDriver implements ComputeDriver {
       accel: this.accel,
       kernel,
       ramdisk,
-      cmdline: kernel ? (prop('os_command_line') ?? 'root=/dev/vda console=tty0 console=ttyS0') : null,
+      cmdline: kernel ? (prop('os_command_line') ?? 'root=/dev/vda console=ttyS0') : null,
       configDrive,
       nics: instance.network_info.map(nicOf),
       volumes,

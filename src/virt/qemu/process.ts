@@ -106,7 +106,7 @@ export function qemuArgs(def: GuestDefinition, dir: string, incoming?: string): 
   if (def.kernel) {
     args.push('-kernel', def.kernel);
     if (def.ramdisk) args.push('-initrd', def.ramdisk);
-    args.push('-append', def.cmdline ?? 'root=/dev/vda console=tty0 console=ttyS0');
+    args.push('-append', def.cmdline ?? 'root=/dev/vda console=ttyS0');
   }
   if (incoming) args.push('-incoming', `exec:cat '${incoming.replace(/'/g, `'\\''`)}'`);
   args.push('-pidfile', f.pid, '-daemonize');

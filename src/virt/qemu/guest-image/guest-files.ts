@@ -17,8 +17,8 @@
  *
  * Shells: a respawning root shell on the console (ttyS0 when the kernel command line ends with
  * console=ttyS0), prompt `<hostname>:<dir># ` (PS1 in /etc/profile); and one on tty1, the VGA
- * screen (seen over VNC), after the banner. With `console=tty0 console=ttyS0` the kernel's
- * messages show on both; everything else of the boot only on the console.
+ * screen (seen over VNC), after the banner. The kernel's messages go to the console only: with
+ * `console=tty0 console=ttyS0` the serial log loses its first line (`Linux version ...`).
  *
  * The scripts are String.raw templates: they must not contain a dollar-brace sequence or a
  * backquote (the test checks that they parse with `sh -n`).
