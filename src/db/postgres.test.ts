@@ -55,6 +55,38 @@ describe('postgres', async () => {
     }
   });
 
+  test('statements made while the server restarts wait for it (refused connections are tried again) and succeed', async () => {
+    const url = await pg!.createDb(`t${process.pid}_restart`);
+    const sql = openPostgres(url, 4);
+    try {
+      await sql.exec('CREATE TABLE notes (n INTEGER)');
+      // A statement (and a transaction) every 10 ms while the server goes down and comes back (~0.1 s here).
+      let back = false;
+      const restarted = pg!.restart().catch((e: Error) => assert.fail(`the server did not restart: ${e.message}`)).finally(() => (back = true));
+      const during: Promise<{ ok: unknown } | { e: unknown }>[] = [];
+      let n = 0;
+      await new Promise((r) => setTimeout(r, 5));
+      while (!back && n < 400) {
+        // Settled at once (allSettled below), so no rejection goes unhandled meanwhile.
+        const settle = (p: Promise<unknown>) => p.then((v) => ({ ok: v }), (e: unknown) => ({ e }));
+        during.push(settle(sql.run('INSERT INTO notes (n) VALUES (?)', [++n])), settle(sql.tx((tx) => tx.run('INSERT INTO notes (n) VALUES (?)', [++n]))));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await restarted;
+      const outcomes = (await Promise.all(during)) as ({ ok: unknown } | { e: unknown })[];
+      const failed = outcomes.filter((o) => 'e' in o).map((o) => String((o as { e: unknown }).e));
+      // Only a statement that went to a pooled connection the shutdown had just ended may fail
+      // (ServiceUnavailable); none fails for want of a connection while the server is away.
+      const refused = failed.filter((m) => !/^ServiceUnavailable: The database is unavailable: terminating connection due to administrator command/.test(m));
+      assert.deepEqual(refused, [], `${failed.length} of ${outcomes.length} statements failed`);
+      assert.ok(failed.length <= 4, `at most the pool's connections fail: ${failed.join('; ')}`);
+      assert.ok(outcomes.length >= 4, `statements were made during the restart (${outcomes.length})`);
+      assert.equal((await sql.get<{ c: number }>('SELECT COUNT(*) AS c FROM notes'))!.c, n - failed.length);
+    } finally {
+      await sql.close();
+    }
+  });
+
   sqlContract('postgres', async () => {
     const url = await pg!.createDb(`t${process.pid}_${++n}`);
     const sql = openPostgres(url);
