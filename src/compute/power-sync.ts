@@ -28,7 +28,11 @@ export async function syncPowerStates(d: {
   /** Unknown guests already reported (each is logged once, not on every pass). */
   reported?: Set<string>;
 }): Promise<{ updated: number; unknown: string[] }> {
-  const [instances, guests] = await Promise.all([d.conductor.instancesOnHost({ host: d.host }), d.driver.listInstances()]);
+  // The DB's view first, then the hypervisor's: an instance is active in the DB only after its
+  // guest was spawned, so a build that finishes while the DB answers slowly is seen with its
+  // guest (listing both at once took such a guest for gone and stopped the new server).
+  const instances = await d.conductor.instancesOnHost({ host: d.host });
+  const guests = await d.driver.listInstances();
   const all = new Set(guests);
   const present = new Set(guests);
   let updated = 0;
