@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Sql, SqlValue } from './sql.js';
 import { logger } from '../util/log.js';
-import { unavailable } from '../errors.js';
+import { NovaError, unavailable } from '../errors.js';
 
 const log = logger('postgres');
 
@@ -29,6 +29,7 @@ type Queryable = { query: (text: string, values?: unknown[]) => Promise<pg.Query
  * (admin/crash shutdown, cannot connect now), socket errors, and pg's own "terminated" errors.
  */
 export function isConnectionError(e: unknown): boolean {
+  if (e instanceof NovaError) return false; // already translated (its message may quote pg's)
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && (/^08/.test(code) || /^57P0[1-3]$/.test(code) || /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH)$/.test(code))) return true;
   const msg = e instanceof Error ? e.message : '';
