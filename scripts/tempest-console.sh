@@ -18,24 +18,9 @@
 set -euo pipefail
 HERE=$(dirname "$(realpath "$0")")
 SETS='tempest\.api\.compute\.(servers\.test_novnc|certificates\.|servers\.test_server_actions\.ServerActionsTestJSON\.test_get_(vnc_console|console_output)|servers\.test_servers_negative\..*console)'
-CLOUD=${OS_CLOUD:-}; WS=""; REGEX=$SETS; EXCLUDE=""; CONC=2; CONF_ONLY=""
-NARGS=()
-while [ $# -gt 0 ]; do
-  case $1 in
-    --cloud) CLOUD=$2; shift 2;;          --workspace) WS=$2; shift 2;;
-    --regex) REGEX=$2; shift 2;;          --exclude-list) EXCLUDE=$(realpath "$2"); shift 2;;
-    --concurrency) CONC=$2; shift 2;;
-    --image|--flavor|--network) NARGS+=("$1" "$2"); shift 2;;
-    --conf-only) CONF_ONLY=1; shift;;
-    *) echo "unknown option $1" >&2; exit 2;;
-  esac
-done
-[ -n "$WS" ] || { echo "--workspace DIR is required" >&2; exit 2; }
-mkdir -p "$WS"; WS=$(realpath "$WS")
-
-CARGS=(--workspace "$WS" --conf-only "${NARGS[@]}")
-[ -n "$CLOUD" ] && CARGS+=(--cloud "$CLOUD")
-"$HERE/tempest-network.sh" "${CARGS[@]}"
+. "$HERE/tempest-lib.sh"
+tempest_parse_options "$SETS" "$@"
+tempest_network_conf
 
 PYTHONPATH="$HERE" WS="$WS" /usr/bin/python3 - <<'PY'
 import os
@@ -51,5 +36,4 @@ print(f"consoles and certificates enabled in {conf.path}")
 PY
 [ -n "$CONF_ONLY" ] && exit 0
 
-. "$HERE/tempest-lib.sh"
 tempest_run "$WS" "$REGEX" "$CONC" "$EXCLUDE"

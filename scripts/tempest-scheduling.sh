@@ -21,25 +21,16 @@
 set -euo pipefail
 HERE=$(dirname "$(realpath "$0")")
 SETS='tempest\.api\.compute\.(admin\.test_(aggregates|availability_zone|hypervisor|services|quotas|simple_tenant_usage|servers_on_multinodes|create_server|server_groups)|servers\.test_server_group|test_quotas|servers\.test_availability_zone)'
-CLOUD=${OS_CLOUD:-}; WS=""; REGEX=$SETS; EXCLUDE=""; CONC=2; CONF_ONLY=""
 FILTERS=AvailabilityZoneFilter,ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,SameHostFilter,DifferentHostFilter,AggregateInstanceExtraSpecsFilter,AggregateMultiTenancyIsolation
-NARGS=()
-while [ $# -gt 0 ]; do
+tempest_option() {
   case $1 in
-    --cloud) CLOUD=$2; shift 2;;          --workspace) WS=$2; shift 2;;
-    --regex) REGEX=$2; shift 2;;          --exclude-list) EXCLUDE=$(realpath "$2"); shift 2;;
-    --concurrency) CONC=$2; shift 2;;     --filters) FILTERS=$2; shift 2;;
-    --image|--flavor|--network) NARGS+=("$1" "$2"); shift 2;;
-    --conf-only) CONF_ONLY=1; shift;;
-    *) echo "unknown option $1" >&2; exit 2;;
+    --filters) FILTERS=$2; TEMPEST_SHIFT=2;;
+    *) return 1;;
   esac
-done
-[ -n "$WS" ] || { echo "--workspace DIR is required" >&2; exit 2; }
-mkdir -p "$WS"; WS=$(realpath "$WS")
-
-CARGS=(--workspace "$WS" --conf-only "${NARGS[@]}")
-[ -n "$CLOUD" ] && CARGS+=(--cloud "$CLOUD")
-"$HERE/tempest-network.sh" "${CARGS[@]}"
+}
+. "$HERE/tempest-lib.sh"
+tempest_parse_options "$SETS" "$@"
+tempest_network_conf
 
 PYTHONPATH="$HERE" WS="$WS" FILTERS="$FILTERS" /usr/bin/python3 - <<'EOF'
 import os
@@ -54,5 +45,4 @@ print(f"scheduling settings in {conf.path}: min_compute_nodes = {n}, scheduler_e
 EOF
 [ -n "$CONF_ONLY" ] && exit 0
 
-. "$(dirname "$(realpath "$0")")/tempest-lib.sh"
 tempest_run "$WS" "$REGEX" "$CONC" "$EXCLUDE"

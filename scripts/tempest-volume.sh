@@ -32,24 +32,9 @@
 set -euo pipefail
 HERE=$(dirname "$(realpath "$0")")
 SETS='tempest\.api\.(compute\.(volumes\.|admin\.test_volume|servers\.test_create_server\.ServersTestBootFromVolume|servers\.test_server_actions.*[Vv]olume)|volume\.(test_volumes_get|test_volumes_list|test_volumes_actions|test_volumes_snapshots|test_volumes_extend|test_volume_delete_cascade|test_versions|test_availability_zone|test_volume_absolute_limits|admin\.test_volume_quotas))'
-CLOUD=${OS_CLOUD:-}; WS=""; REGEX=$SETS; EXCLUDE=""; CONC=2; CONF_ONLY=""
-NARGS=()
-while [ $# -gt 0 ]; do
-  case $1 in
-    --cloud) CLOUD=$2; shift 2;;          --workspace) WS=$2; shift 2;;
-    --regex) REGEX=$2; shift 2;;          --exclude-list) EXCLUDE=$(realpath "$2"); shift 2;;
-    --concurrency) CONC=$2; shift 2;;
-    --image|--flavor|--network) NARGS+=("$1" "$2"); shift 2;;
-    --conf-only) CONF_ONLY=1; shift;;
-    *) echo "unknown option $1" >&2; exit 2;;
-  esac
-done
-[ -n "$WS" ] || { echo "--workspace DIR is required" >&2; exit 2; }
-mkdir -p "$WS"; WS=$(realpath "$WS")
-
-CARGS=(--workspace "$WS" --conf-only "${NARGS[@]}")
-[ -n "$CLOUD" ] && CARGS+=(--cloud "$CLOUD")
-"$HERE/tempest-network.sh" "${CARGS[@]}"
+. "$HERE/tempest-lib.sh"
+tempest_parse_options "$SETS" "$@"
+tempest_network_conf
 
 PYTHONPATH="$HERE" WS="$WS" /usr/bin/python3 - <<'EOF'
 import os
@@ -89,5 +74,4 @@ print(f"volumes enabled in {conf.path} (volume {vol}, microversions {c['volume']
 EOF
 [ -n "$CONF_ONLY" ] && exit 0
 
-. "$(dirname "$(realpath "$0")")/tempest-lib.sh"
 tempest_run "$WS" "$REGEX" "$CONC" "$EXCLUDE"
