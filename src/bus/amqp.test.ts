@@ -9,7 +9,8 @@ import { AmqpBus } from './amqp.js';
 import { openBus } from './open.js';
 import { InProcessBus } from './in-process.js';
 import { NovaError } from '../errors.js';
-import { freePort, rabbitMqServerBin, startRabbitMq, type RabbitMq } from '../cluster/rabbitmq.js';
+import { freeLocalPort } from '../cluster/ports.js';
+import { rabbitMqServerBin, startRabbitMq, type RabbitMq } from '../cluster/rabbitmq.js';
 
 const skip = rabbitMqServerBin() ? false : 'rabbitmq-server is not installed (scripts/ensure-system-packages.mjs rabbitmq-server)';
 let rmq: RabbitMq | undefined;
@@ -63,7 +64,7 @@ t('openBus: inprocess, amqp:// and rabbit:// URLs; anything else is a clear erro
 });
 
 t('a broker that is not there: openBus fails with ServiceUnavailable naming it (password hidden)', async () => {
-  const port = await freePort();
+  const port = await freeLocalPort();
   const t0 = Date.now();
   await assert.rejects(openBus(`amqp://guest:secret@127.0.0.1:${port}/`, { connectTimeoutMs: 600 }), (e: unknown) => {
     assert.ok(e instanceof NovaError);

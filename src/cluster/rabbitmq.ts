@@ -12,10 +12,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
-import { connect as tcpConnect, createServer } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { unavailable } from '../errors.js';
+import { freeLocalPort } from './ports.js';
 
 export interface RabbitMq {
   /** `amqp://guest:guest@127.0.0.1:<port>/` */
@@ -50,17 +51,6 @@ export function rabbitMqServerBin(): string | null {
       if (existsSync(p)) return p;
     }
   return null;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
 }
 
 function canConnect(port: number, timeoutMs = 1000): Promise<boolean> {
@@ -156,8 +146,8 @@ export async function startRabbitMq(opts: RabbitMqOptions): Promise<RabbitMq> {
   const bin = rabbitMqServerBin();
   if (!bin) throw unavailable('rabbitmq-server is not installed (Debian package rabbitmq-server).');
   const dir = resolve(opts.dir);
-  const port = opts.port ?? (await freePort());
-  const distPort = await freePort();
+  const port = opts.port ?? (await freeLocalPort());
+  const distPort = await freeLocalPort();
   const url = `amqp://guest:guest@127.0.0.1:${port}/`;
   const owner = process.getuid?.() === 0 ? userIds('rabbitmq') : null;
   if (process.getuid?.() === 0 && !owner) throw unavailable('Running as root and there is no rabbitmq user to run RabbitMQ as.');

@@ -9,10 +9,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeLocalPort } from '../../src/cluster/ports.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -76,18 +76,8 @@ function killTree(child: ChildProcess, sig: NodeJS.Signals): void {
   }
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1 (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port that was free a moment ago on 127.0.0.1 (the product's freeLocalPort). */
+export { freeLocalPort as freePort };
 
 function command(entry: Entry, args: string[]): [string, string[]] {
   switch (entry) {
@@ -120,7 +110,7 @@ export async function startCloudProcess(opts: StartOptions = {}): Promise<CloudP
 
 async function startOnce(dataDir: string, ownDir: boolean, opts: StartOptions): Promise<CloudProcess> {
   const entry = opts.entry ?? 'tsx';
-  const port = await freePort();
+  const port = await freeLocalPort();
   const args = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--driver', 'fake'];
   if (opts.fakeHosts) args.push('--fake-hosts', String(opts.fakeHosts));
   args.push(...(opts.args ?? []));
