@@ -8,7 +8,7 @@
  * - NoValidHost: the scheduler's explanation ("3 of 3 hosts lack memory: ...").
  * - every attempt failed: what went wrong on each host tried, in order.
  */
-import { addInstanceFault, finishActionEvent, getInstance, startActionEvent, updateInstance, type InstanceRow } from '../db/instances.js';
+import { addInstanceFault, finishActionEvent, getInstance, startActionEvent, updateInstance, type InstancePatch, type InstanceRow } from '../db/instances.js';
 import { inList, json } from '../db/sql.js';
 import { isNovaError, NovaError } from '../errors.js';
 import type { Selection } from '../compute/rpcapi.js';
@@ -68,6 +68,19 @@ function zoneOf(row: InstanceRow, sel: Selection, sys: Record<string, string>): 
   if (!sel.availability_zone) return row.availability_zone;
   sys[ZONE_FROM_HOST_KEY] = '1';
   return sel.availability_zone;
+}
+
+/**
+ * The columns that move an instance scheduled before (evacuate, unshelve) to sel: host, node,
+ * launched_on and, as at build, for an instance that asked for no zone its new host's zone.
+ */
+export function movedTo(sel: Selection, sys: Record<string, string>): InstancePatch {
+  return {
+    host: sel.host,
+    node: sel.node,
+    launched_on: sel.host,
+    ...(sys[ZONE_FROM_HOST_KEY] && sel.availability_zone ? { availability_zone: sel.availability_zone } : {}),
+  };
 }
 
 /** Records the chosen host on the instance and casts the build to it; false if the instance went away. */

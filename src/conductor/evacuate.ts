@@ -34,7 +34,7 @@ import type { FlavorSnapshot } from '../objects/flavor.js';
 import { logger } from '../util/log.js';
 import { nowIso } from '../util/time.js';
 import type { InstancePayload } from '../virt/driver.js';
-import { ZONE_FROM_HOST_KEY } from './build.js';
+import { movedTo, ZONE_FROM_HOST_KEY } from './build.js';
 import type { ConductorContext } from './context.js';
 import { imageMetaOf, instancePayload, systemMetadata } from './payload.js';
 import { groupSpec, schedulingSpec } from './request-spec.js';
@@ -129,17 +129,7 @@ export async function evacuateInstance(
   const sys = systemMetadata(row);
   let updated: InstanceRow;
   try {
-    updated = await updateInstance(
-      sql,
-      uuid,
-      {
-        host: sel.host,
-        node: sel.node,
-        launched_on: sel.host,
-        ...(sys[ZONE_FROM_HOST_KEY] && sel.availability_zone ? { availability_zone: sel.availability_zone } : {}),
-      },
-      { expectTaskState: EVACUATING_TASKS },
-    );
+    updated = await updateInstance(sql, uuid, movedTo(sel, sys), { expectTaskState: EVACUATING_TASKS });
   } catch (e) {
     log.info(`instance ${uuid} changed while its evacuation was scheduled (${(e as Error).message}); releasing its claim`);
     ctx.hostStateChanged(await release(sql, uuid, sel.node_uuid));

@@ -20,7 +20,7 @@ import { release } from '../scheduler/claims.js';
 import { logger } from '../util/log.js';
 import { nowIso } from '../util/time.js';
 import type { ImageMeta, InstancePayload } from '../virt/driver.js';
-import { ZONE_FROM_HOST_KEY } from './build.js';
+import { movedTo, ZONE_FROM_HOST_KEY } from './build.js';
 import type { ConductorContext } from './context.js';
 import { imageMetaOf, instancePayload, systemMetadata } from './payload.js';
 import { schedulingSpec } from './request-spec.js';
@@ -108,18 +108,7 @@ export async function unshelveInstance(ctx: ConductorContext, a: { instance_uuid
   }
   let updated;
   try {
-    updated = await updateInstance(
-      sql,
-      uuid,
-      {
-        host: sel.host,
-        node: sel.node,
-        launched_on: sel.host,
-        // As at build: an instance that asked for no zone is in its new host's zone.
-        ...(sys[ZONE_FROM_HOST_KEY] && sel.availability_zone ? { availability_zone: sel.availability_zone } : {}),
-      },
-      { expectTaskState: ['unshelving'], expectVmState: ['shelved_offloaded'] },
-    );
+    updated = await updateInstance(sql, uuid, movedTo(sel, sys), { expectTaskState: ['unshelving'], expectVmState: ['shelved_offloaded'] });
   } catch (e) {
     log.info(`instance ${uuid} changed while scheduling its unshelve (${(e as Error).message}); releasing its claim`);
     ctx.hostStateChanged(await release(sql, uuid));
