@@ -70,6 +70,12 @@ function zoneOf(row: InstanceRow, sel: Selection, sys: Record<string, string>): 
   return sel.availability_zone;
 }
 
+/** A scheduling failure's per-host reasons (NoValidHost's details.hosts), one per line; undefined when it has none. */
+export function perHostReasons(e: unknown): string | undefined {
+  const hosts = isNovaError(e) ? (e.details.hosts as Record<string, string> | undefined) : undefined;
+  return hosts && Object.keys(hosts).length ? Object.values(hosts).join('\n') : undefined;
+}
+
 /**
  * The columns that move an instance scheduled before (evacuate, unshelve) to sel: host, node,
  * launched_on and, as at build, for an instance that asked for no zone its new host's zone.
@@ -135,9 +141,8 @@ export async function buildInstances(ctx: ConductorContext, uuids: string[], req
     });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    const hosts = isNovaError(e) ? (e.details.hosts as Record<string, string> | undefined) : undefined;
     // NoValidHost: the message is the summary for everyone, the per-host lines are for admins.
-    const details = hosts && Object.keys(hosts).length ? Object.values(hosts).join('\n') : e instanceof NovaError ? message : String((e as Error)?.stack ?? e);
+    const details = perHostReasons(e) ?? (e instanceof NovaError ? message : String((e as Error)?.stack ?? e));
     for (const r of live) await failInstance(ctx, r.uuid, requestId, SCHEDULE_EVENT, message, details);
     return;
   }

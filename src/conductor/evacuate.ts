@@ -34,7 +34,7 @@ import type { FlavorSnapshot } from '../objects/flavor.js';
 import { logger } from '../util/log.js';
 import { nowIso } from '../util/time.js';
 import type { InstancePayload } from '../virt/driver.js';
-import { movedTo, ZONE_FROM_HOST_KEY } from './build.js';
+import { movedTo, perHostReasons, ZONE_FROM_HOST_KEY } from './build.js';
 import type { ConductorContext } from './context.js';
 import { imageMetaOf, instancePayload, systemMetadata } from './payload.js';
 import { groupSpec, schedulingSpec } from './request-spec.js';
@@ -122,9 +122,8 @@ export async function evacuateInstance(
       [[sel]] = await ctx.scheduler.selectDestinations({ spec, num_alternates: 0 });
     }
   } catch (e) {
-    const hosts = isNovaError(e) ? (e.details.hosts as Record<string, string> | undefined) : undefined;
     const message = `Evacuation of instance ${uuid} failed: ${(e as Error).message}`;
-    return undo(message, hosts && Object.keys(hosts).length ? Object.values(hosts).join('\n') : (e as Error).message);
+    return undo(message, perHostReasons(e) ?? (e as Error).message);
   }
   const sys = systemMetadata(row);
   let updated: InstanceRow;

@@ -20,7 +20,7 @@ import { release } from '../scheduler/claims.js';
 import { logger } from '../util/log.js';
 import { nowIso } from '../util/time.js';
 import type { ImageMeta, InstancePayload } from '../virt/driver.js';
-import { movedTo, ZONE_FROM_HOST_KEY } from './build.js';
+import { movedTo, perHostReasons, ZONE_FROM_HOST_KEY } from './build.js';
 import type { ConductorContext } from './context.js';
 import { imageMetaOf, instancePayload, systemMetadata } from './payload.js';
 import { schedulingSpec } from './request-spec.js';
@@ -103,8 +103,7 @@ export async function unshelveInstance(ctx: ConductorContext, a: { instance_uuid
     }
     [[sel]] = await ctx.scheduler.selectDestinations({ spec, num_alternates: 0 });
   } catch (e) {
-    const hosts = isNovaError(e) ? (e.details.hosts as Record<string, string> | undefined) : undefined;
-    return fail((e as Error).message, hosts && Object.keys(hosts).length ? Object.values(hosts).join('\n') : (e as Error).message);
+    return fail((e as Error).message, perHostReasons(e) ?? (e as Error).message);
   }
   let updated;
   try {
