@@ -22,6 +22,9 @@ import { InstanceLocks } from './instance-locks.js';
 import type { VolumeClient } from '../volume/client.js';
 import { BuildAbort, InstanceVolumes, type AttachVolumeArgs, type DetachVolumeArgs } from './volumes.js';
 import { PowerState, TaskState, VmState } from './vm-states.js';
+
+/** How long a compute host keeps trying to mark a build started while the conductor or DB is away. */
+const BUILD_MARK_RETRY_MS = 30_000;
 import { abandonUnshelve, offload, shelve, unshelve, type ShelveArgs, type ShelveDeps, type UnshelveArgs } from './shelve.js';
 
 type Updates = Parameters<ConductorRpcApi['instanceUpdate']>[0]['updates'];
@@ -103,6 +106,27 @@ export class ComputeManager {
   }
 
   /**
+   * Marks the build started (task_state from scheduling to `to`, only while the instance waits
+   * for this host). Resolves null when marked, or the reason it is not this host's build
+   * (Conflict, NotFound). Other failures (the conductor or the DB briefly unreachable) are
+   * retried for up to BUILD_MARK_RETRY_MS, then rethrown.
+   */
+  private async markBuildStarted(uuid: string, to: string): Promise<string | null> {
+    const deadline = Date.now() + BUILD_MARK_RETRY_MS;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 4000)) {
+      try {
+        await this.conductor.instanceUpdate({ uuid, updates: { task_state: to }, expect_task_state: [TaskState.SCHEDULING], expect_host: this.host });
+        return null;
+      } catch (e) {
+        if (isNovaError(e) && (e.kind === 'Conflict' || e.kind === 'NotFound')) return e.message;
+        if (Date.now() + delay > deadline) throw e;
+        this.log.warn(`marking the build of ${uuid} failed, retrying in ${delay} ms: ${e instanceof Error ? e.message : String(e)}`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  /**
    * Builds the instance here (resources already claimed on node). On failure the guest's
    * leftovers are destroyed and the conductor reschedules to an alternate or fails the build.
    */
@@ -116,17 +140,9 @@ export class ComputeManager {
       // finished, failed or was rescheduled elsewhere changes nothing. The event start and the
       // spawn then proceed together. With volumes: block_device_mapping first (prepareBuild
       // moves it on to spawning).
-      const notMine = await this.conductor
-        .instanceUpdate({
-          uuid,
-          updates: { task_state: a.instance.has_volumes ? TaskState.BLOCK_DEVICE_MAPPING : TaskState.SPAWNING },
-          expect_task_state: [TaskState.SCHEDULING],
-          expect_host: this.host,
-        })
-        .then(
-          () => null,
-          (e: unknown) => (e instanceof Error ? e.message : String(e)),
-        );
+      // Only Conflict (another state or host) and NotFound mean the build is not ours; a
+      // conductor or DB that is briefly away (ServiceUnavailable, Timeout) is asked again.
+      const notMine = await this.markBuildStarted(uuid, a.instance.has_volumes ? TaskState.BLOCK_DEVICE_MAPPING : TaskState.SPAWNING);
       if (notMine !== null) {
         this.log.info(`build of ${uuid} on ${this.host} skipped (a repeated or stale delivery): ${notMine}`);
         return;

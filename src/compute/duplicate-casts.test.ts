@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getInstance } from '../db/instances.js';
+import { unavailable } from '../errors.js';
 import { rig, settled, lastFault, allocations } from '../conductor/test-rig.js';
 import type { ComputeManager } from './compute-manager.js';
 
@@ -104,6 +105,30 @@ test('a build_instances delivered again after the conductor dispatched it schedu
     const guests = [...(await r.hosts.get('host1')!.driver.listInstances()), ...(await r.hosts.get('host2')!.driver.listInstances())];
     assert.deepEqual(guests, [uuid]);
     assert.equal((await allocations(r.sql, uuid)).length, 1);
+  } finally {
+    await r.close();
+  }
+});
+
+test('a conductor briefly unavailable when the build is marked started: the host asks again and the build ends ACTIVE', async () => {
+  const r = await rig({ host1: 8192 });
+  try {
+    const h = r.hosts.get('host1')!;
+    const conductor = (h.svc.manager as unknown as { conductor: { instanceUpdate: (a: unknown) => Promise<unknown> } }).conductor;
+    const real = conductor.instanceUpdate.bind(conductor);
+    let refused = 0;
+    conductor.instanceUpdate = async (a) => {
+      if (refused < 2) {
+        refused++;
+        throw unavailable('The database is unavailable: connection refused. Try again later.');
+      }
+      return real(a);
+    };
+    const uuid = await r.boot();
+    const row = await r.waitState(uuid, settled, 'ACTIVE');
+    assert.equal(row.vm_state, 'active');
+    assert.equal(refused, 2);
+    assert.deepEqual(await h.driver.listInstances(), [uuid]);
   } finally {
     await r.close();
   }
