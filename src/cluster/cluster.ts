@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSecrets, writeCloudsYaml } from '../clouds-yaml.js';
-import { planCluster, writeConfigFiles, type PlannedProcess, type ServiceKind } from './config-files.js';
+import { planCluster, writeConfigFiles, type ClusterShape, type PlannedProcess, type ServiceKind } from './config-files.js';
 import { startPostgres, type PrivatePostgres } from './postgres.js';
 import { startRabbitMq, type RabbitMq } from './rabbitmq.js';
 import { freeLocalPort } from './ports.js';
@@ -22,15 +22,8 @@ import { serverDir } from './server-dirs.js';
 import { waitComputesUp } from './readiness.js';
 import { leftoverProcesses, pidFile, startProcess, writePidFile, type Supervised } from './supervisor.js';
 
-export interface ClusterOptions {
+export interface ClusterOptions extends ClusterShape {
   dataDir: string;
-  computes: number;
-  driver: 'fake' | 'qemu';
-  /** Fake driver: compute hosts per compute process (host<i>-1..M; 1: just host<i>). */
-  fakeHostsPerCompute: number;
-  apis: number;
-  schedulers: number;
-  conductors: number;
   /** A running PostgreSQL to use (the database is created when missing); default a private one under DIR/postgres. */
   databaseUrl?: string;
   /** A running RabbitMQ to use; default a private one under DIR/rabbitmq. */
@@ -39,8 +32,6 @@ export interface ClusterOptions {
   apiPort: number;
   /** Console proxy's port on 127.0.0.1; 0: a free one. */
   consolePort: number;
-  reportIntervalSec: number;
-  serviceDownTimeSec: number;
   /** Milliseconds to wait for everything to be up (default 180 s). */
   readyTimeoutMs?: number;
   /** Aborting it while starting stops what has started and rejects. */

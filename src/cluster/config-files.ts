@@ -21,21 +21,26 @@ export interface PlannedProcess {
   computeHosts?: string[];
 }
 
-export interface ClusterPlanInput {
-  dir: string;
+/** How many processes of each service a cluster runs, and how its services report (what the user chooses). */
+export interface ClusterShape {
   computes: number;
   driver: 'fake' | 'qemu';
+  /** Fake driver: compute hosts per compute process (host<i>-1..M; 1: just host<i>). */
   fakeHostsPerCompute: number;
   apis: number;
   schedulers: number;
   conductors: number;
+  reportIntervalSec: number;
+  serviceDownTimeSec: number;
+}
+
+export interface ClusterPlanInput extends ClusterShape {
+  dir: string;
   databaseUrl: string;
   transportUrl: string;
   /** Ports of the API processes, one each, on 127.0.0.1. */
   apiPorts: number[];
   consolePort: number;
-  reportIntervalSec: number;
-  serviceDownTimeSec: number;
   servicePassword: string;
   region: string;
 }
