@@ -15,6 +15,7 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive } from '../../src/cluster/supervisor.js';
 import { REPO_ROOT } from '../../test/helpers/process.js';
 
 export interface ClusterProcess {
@@ -29,15 +30,6 @@ export interface ClusterProcess {
   output(): string;
   stop(): Promise<void>;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 function readPids(dir: string): Map<string, number> {
   const d = join(dir, 'pids');
@@ -77,7 +69,7 @@ export async function startClusterProcess(args: string[], readyTimeoutMs = 300_0
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   let known = new Map<string, number>();
   const onExit = () => {
-    for (const pid of [child.pid, ...known.values()]) if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of [child.pid, ...known.values()]) if (pid && processAlive(pid)) process.kill(pid, 'SIGKILL');
   };
   process.once('exit', onExit);
 
@@ -90,7 +82,7 @@ export async function startClusterProcess(args: string[], readyTimeoutMs = 300_0
         await Promise.race([exited, sleep(120_000)]);
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
-      for (const [, pid] of known) if (pid !== child.pid && alive(pid)) process.kill(pid, 'SIGKILL');
+      for (const [, pid] of known) if (pid !== child.pid && processAlive(pid)) process.kill(pid, 'SIGKILL');
       await sleep(200);
       process.removeListener('exit', onExit);
       for (const name of ['postgres', 'rabbitmq']) {
