@@ -16,6 +16,14 @@ export function scriptJson(v: unknown): string {
   return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
+/** What a console page (noVNC or serial) is about and where its websocket is. */
+export interface ConsolePageArgs {
+  instanceUuid: string;
+  instanceName: string | null;
+  /** Path and query of the websocket on this proxy, e.g. `/?token=T&instance_uuid=U`. */
+  wsPath: string;
+}
+
 /** What a page says about its instance in titles and headings. */
 export function instanceLabel(name: string | null, uuid: string): string {
   return name ? `${name} (${uuid})` : uuid;

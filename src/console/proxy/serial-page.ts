@@ -4,14 +4,7 @@
  * guest's serial port as bytes; the guest's bytes are written to the terminal.
  */
 import type { ServerResponse } from 'node:http';
-import { EXPLAIN_FAILURE_JS, esc, instanceLabel, sendPage } from './pages.js';
-
-export interface SerialPageArgs {
-  instanceUuid: string;
-  instanceName: string | null;
-  /** Path and query of the websocket on this proxy, e.g. `/?token=T&instance_uuid=U`. */
-  wsPath: string;
-}
+import { EXPLAIN_FAILURE_JS, esc, instanceLabel, sendPage, type ConsolePageArgs } from './pages.js';
 
 const SERIAL_JS = `
 import { Terminal } from '/xterm/lib/xterm.mjs';
@@ -62,7 +55,7 @@ ws.addEventListener('close', async (e) => {
 document.getElementById('reconnect').addEventListener('click', () => location.reload());
 `;
 
-export function sendSerialPage(res: ServerResponse, a: SerialPageArgs): void {
+export function sendSerialPage(res: ServerResponse, a: ConsolePageArgs): void {
   const label = instanceLabel(a.instanceName, a.instanceUuid);
   sendPage(res, 200, {
     title: `${a.instanceName ?? a.instanceUuid} - serial console`,

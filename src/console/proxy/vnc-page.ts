@@ -5,14 +5,7 @@
  * when the console cannot be opened, why.
  */
 import type { ServerResponse } from 'node:http';
-import { EXPLAIN_FAILURE_JS, esc, instanceLabel, sendPage } from './pages.js';
-
-export interface VncPageArgs {
-  instanceUuid: string;
-  instanceName: string | null;
-  /** Path and query of the websocket on this proxy, e.g. `/?token=T&instance_uuid=U`. */
-  wsPath: string;
-}
+import { EXPLAIN_FAILURE_JS, esc, instanceLabel, sendPage, type ConsolePageArgs } from './pages.js';
 
 const VNC_JS = `
 import RFB from '/novnc/core/rfb.js';
@@ -55,7 +48,7 @@ cad.addEventListener('click', () => { rfb.sendCtrlAltDel(); rfb.focus(); });
 document.getElementById('screen').addEventListener('focus', () => rfb.focus());
 `;
 
-export function sendVncPage(res: ServerResponse, a: VncPageArgs): void {
+export function sendVncPage(res: ServerResponse, a: ConsolePageArgs): void {
   const label = instanceLabel(a.instanceName, a.instanceUuid);
   sendPage(res, 200, {
     title: `${a.instanceName ?? a.instanceUuid} - console (noVNC)`,
