@@ -15,8 +15,8 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { runCliBatch, type BatchResult } from '../helpers/cli-batch.js';
-import { describeCli, freePort, type CliResult, type CloudProcess } from '../helpers/process.js';
+import { cliSteps } from '../helpers/cli-steps.js';
+import { freePort, type CloudProcess } from '../helpers/process.js';
 import { startQemuE2e, type QemuE2e } from '../helpers/qemu-e2e.js';
 import { qemuSkipReason } from '../helpers/qemu.js';
 import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
@@ -37,41 +37,7 @@ function c(): CloudProcess {
   return e2e.cloud;
 }
 
-async function ok(args: string[]): Promise<CliResult> {
-  const r = await c().cli(args);
-  assert.equal(r.code, 0, describeCli(r));
-  return r;
-}
-
-async function batch(commands: string[][], want: number): Promise<BatchResult> {
-  const r = await runCliBatch(commands, { cloudsYaml: c().cloudsYaml });
-  assert.equal(r.stderr.trim(), '', `a command failed:\n${r.input}\nstderr: ${r.stderr}`);
-  assert.equal(r.json.length, want, `expected ${want} JSON outputs:\n${r.input}\nstdout: ${r.stdout.slice(0, 3000)}`);
-  return r;
-}
-
-async function waitStatus(ref: string, status: string, timeoutMs = 120_000): Promise<any> {
-  const end = Date.now() + timeoutMs;
-  let last: any;
-  while (Date.now() < end) {
-    last = (await ok(['server', 'show', ref, ...json])).json;
-    if (last.status === status) return last;
-    assert.notEqual(last.status, 'ERROR', JSON.stringify(last.fault ?? last));
-    await sleep(1000);
-  }
-  assert.fail(`${ref} not ${status} within ${timeoutMs} ms: ${JSON.stringify(last)}`);
-}
-
-async function waitConsoleLog(ref: string, re: RegExp, timeoutMs = 120_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let log = '';
-  while (Date.now() < end) {
-    log = (await ok(['console', 'log', 'show', ref])).stdout;
-    if (re.test(log)) return log;
-    await sleep(1500);
-  }
-  assert.fail(`the console log of ${ref} did not show ${re} within ${timeoutMs} ms; its end:\n${log.slice(-3000)}`);
-}
+const { ok, batch, waitStatus, waitConsoleLog } = cliSteps(c);
 
 /** `openstack console url show --<kind> ref`: the URL. */
 async function consoleUrl(kind: 'novnc' | 'serial', ref: string): Promise<string> {

@@ -10,6 +10,7 @@ import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cliSteps } from '../helpers/cli-steps.js';
 import { REPO_ROOT, describeCli, startCloudProcess, type CliResult, type CloudProcess } from '../helpers/process.js';
 
 let cloud: CloudProcess | undefined;
@@ -24,12 +25,7 @@ function c(): CloudProcess {
   return cloud;
 }
 
-/** Runs the CLI and asserts it succeeded; returns the result (with .json for -f json). */
-async function ok(args: string[], opts: { cloud?: string } = {}): Promise<CliResult> {
-  const r = await c().cli(args, opts);
-  assert.equal(r.code, 0, describeCli(r));
-  return r;
-}
+const { ok } = cliSteps(c);
 
 /** Runs the CLI and asserts it failed; returns the result for checks on stderr. */
 async function fails(args: string[], opts: { cloud?: string } = {}): Promise<CliResult> {

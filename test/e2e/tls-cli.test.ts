@@ -9,7 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, describeCli, runCli, startCloudProcess, type CliResult, type CloudProcess } from '../helpers/process.js';
+import { cliSteps } from '../helpers/cli-steps.js';
+import { REPO_ROOT, describeCli, runCli, startCloudProcess, type CloudProcess } from '../helpers/process.js';
 
 let cloud: CloudProcess | undefined;
 let work = '';
@@ -20,11 +21,7 @@ function c(): CloudProcess {
   return cloud;
 }
 
-async function ok(args: string[], opts: { cloud?: string } = {}): Promise<CliResult> {
-  const r = await c().cli(args, opts);
-  assert.equal(r.code, 0, describeCli(r));
-  return r;
-}
+const { ok } = cliSteps(c);
 
 /** Runs openssl with args (stdin closed at once); never rejects. */
 function openssl(args: string[]): Promise<{ code: number | null; out: string }> {

@@ -13,8 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runCliBatch, type BatchResult } from '../helpers/cli-batch.js';
-import { describeCli, type CliResult, type CloudProcess } from '../helpers/process.js';
+import { cliSteps } from '../helpers/cli-steps.js';
+import { type CloudProcess } from '../helpers/process.js';
 import { startQemuE2e, type QemuE2e } from '../helpers/qemu-e2e.js';
 import { guestPids, qemuSkipReason } from '../helpers/qemu.js';
 
@@ -50,19 +50,7 @@ function c(): CloudProcess {
   return cloud;
 }
 
-async function ok(args: string[]): Promise<CliResult> {
-  const r = await c().cli(args);
-  assert.equal(r.code, 0, describeCli(r));
-  return r;
-}
-
-/** The commands in one CLI process (none may fail); want = how many print JSON (-f json). */
-async function batch(commands: string[][], want: number): Promise<BatchResult> {
-  const r = await runCliBatch(commands, { cloudsYaml: c().cloudsYaml });
-  assert.equal(r.stderr.trim(), '', `a command failed:\n${r.input}\nstderr: ${r.stderr}`);
-  assert.equal(r.json.length, want, `expected ${want} JSON outputs:\n${r.input}\nstdout: ${r.stdout.slice(0, 3000)}`);
-  return r;
-}
+const { ok, batch, waitConsoleLog } = cliSteps(c);
 
 /** Waits until each server / volume named has the status given; fails at once on ERROR / error*. */
 async function statuses(want: [kind: 'server' | 'volume', ref: string, status: string][], timeoutMs = 120_000): Promise<any[]> {
@@ -76,18 +64,6 @@ async function statuses(want: [kind: 'server' | 'volume', ref: string, status: s
     await sleep(1000);
   }
   assert.fail(`not ${JSON.stringify(want)} within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-}
-
-/** Polls the console log until it matches re; fails after timeoutMs with the log's end. */
-async function waitConsole(ref: string, re: RegExp, timeoutMs = 120_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let log = '';
-  while (Date.now() < end) {
-    log = (await ok(['console', 'log', 'show', ref])).stdout;
-    if (re.test(log)) return log;
-    await sleep(1500);
-  }
-  assert.fail(`the console of ${ref} did not show ${re} within ${timeoutMs} ms; its end:\n${log.slice(-3000)}`);
 }
 
 describe('openstack CLI: volumes on real QEMU guests', { skip, timeout: 600_000 }, () => {
@@ -117,25 +93,25 @@ describe('openstack CLI: volumes on real QEMU guests', { skip, timeout: 600_000 
         2,
       );
       const [, vm1] = await statuses([['volume', 'v1', 'available'], ['server', 'vm1', 'ACTIVE']]);
-      await waitConsole('vm1', /running user data/);
+      await waitConsoleLog('vm1', /running user data/);
 
       const [added, used] = (await batch([['server', 'add', 'volume', 'vm1', 'v1', ...json], ['volume', 'show', 'v1', ...json]], 2)).json;
       assert.equal(added.Device ?? added.device, '/dev/vdb', JSON.stringify(added));
       assert.equal(used.status, 'in-use');
       assert.deepEqual(used.attachments.map((a: any) => [a.server_id, a.device]), [[vm1.id, '/dev/vdb']]);
       // The guest's disk watcher sees a 1 GiB disk with the volume's serial, and the user data writes to it.
-      const log1 = await waitConsole('vm1', /marker written to \/dev\/vd[a-z]/);
+      const log1 = await waitConsoleLog('vm1', /marker written to \/dev\/vd[a-z]/);
       assert.match(log1, new RegExp(`=== disk vd[a-z] attached serial ${serial} size 1024 MiB ===`), log1.slice(-3000));
 
       await ok(['server', 'remove', 'volume', 'vm1', 'v1']);
       assert.deepEqual((await statuses([['volume', 'v1', 'available']]))[0].attachments, []);
-      await waitConsole('vm1', /=== disk vd[a-z] detached ===/, 30_000);
+      await waitConsoleLog('vm1', /=== disk vd[a-z] detached ===/, 30_000);
 
       const [vm2] = await statuses([['server', 'vm2', 'ACTIVE']]);
       await ok(['server', 'add', 'volume', 'vm2', 'v1']);
       const [onVm2] = await statuses([['volume', 'v1', 'in-use']]);
       assert.deepEqual(onVm2.attachments.map((a: any) => a.server_id), [vm2.id]);
-      const log2 = await waitConsole('vm2', /read from \/dev\/vd[a-z]: /);
+      const log2 = await waitConsoleLog('vm2', /read from \/dev\/vd[a-z]: /);
       assert.match(log2, new RegExp(`read from /dev/vd[a-z]: ${MARKER}`), log2.slice(-3000));
 
       await ok(['server', 'remove', 'volume', 'vm2', 'v1']);
@@ -154,7 +130,7 @@ describe('openstack CLI: volumes on real QEMU guests', { skip, timeout: 600_000 
       assert.deepEqual((vm3.volumes_attached as any[]).map((a) => a.id), [bootvol.id]);
       assert.equal(used.attachments[0].device, '/dev/vda');
       assert.equal(guestPids(vm3.id).length, 1, 'one QEMU for vm3');
-      const log = await waitConsole('vm3', /=== tiny-linux vm3 up: [^\n]*===/);
+      const log = await waitConsoleLog('vm3', /=== tiny-linux vm3 up: [^\n]*===/);
       assert.match(log, /Linux version/);
 
       await ok(['server', 'delete', '--wait', 'vm3']);
