@@ -25,6 +25,7 @@ import { describeCli, REPO_ROOT, runCli, type CliResult } from '../helpers/proce
 import { GUEST_IMAGE_CACHE, isLiveQemu, qemuPids, qemuSkipReason, removeHostNamespace } from '../helpers/qemu.js';
 import { postgresBinDir } from '../../src/cluster/postgres.js';
 import { rabbitMqServerBin } from '../../src/cluster/rabbitmq.js';
+import { readPidFiles, signalable, until } from '../helpers/cluster.js';
 import { hostNamespace } from '../../src/services/namespace.js';
 
 const SERVICE_DOWN_TIME = 10;
@@ -36,34 +37,8 @@ const skip =
   qemuSkipReason() ||
   (!postgresBinDir() ? 'PostgreSQL is not installed (Debian package postgresql)' : !rabbitMqServerBin() ? 'RabbitMQ is not installed (Debian package rabbitmq-server)' : false);
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
-const readPids = (dir: string) =>
-  existsSync(join(dir, 'pids'))
-    ? new Map(readdirSync(join(dir, 'pids')).filter((f) => f.endsWith('.pid')).map((f) => [f.slice(0, -4), Number(readFileSync(join(dir, 'pids', f), 'utf8').trim())]))
-    : new Map<string, number>();
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 1000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (${String(last)})` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
 /** p's value, or 'timeout' after ms (the timer does not keep the process alive). */
 const within = <T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> =>
@@ -106,7 +81,7 @@ test('cluster on qemu: 3 guests on 3 hosts, kill -9 of a compute, evacuate, the 
     console.log(`steps (s): ${timings.map(([n, s]) => `${n} ${s.toFixed(1)}`).join(', ')}; total ${timings.reduce((a, [, s]) => a + s, 0).toFixed(1)}`);
     // Whatever a failed run left: the compute started by hand, the cluster (it stops its
     // children), any child by its PID file, guests, namespaces.
-    if (restarted && alive(restarted.pid)) {
+    if (restarted && signalable(restarted.pid)) {
       process.kill(restarted.pid, 'SIGTERM');
       await within(restarted.exited, 20_000);
     }
@@ -114,7 +89,7 @@ test('cluster on qemu: 3 guests on 3 hosts, kill -9 of a compute, evacuate, the 
       child.kill('SIGTERM');
       await within(exited, 30_000);
     }
-    for (const [, pid] of [...everyPid, ...readPids(dir), ...(restarted ? [['', restarted.pid] as const] : [])]) if (pid !== process.pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const [, pid] of [...everyPid, ...readPidFiles(dir), ...(restarted ? [['', restarted.pid] as const] : [])]) if (pid !== process.pid && signalable(pid)) process.kill(pid, 'SIGKILL');
     for (const pid of ourQemus()) process.kill(pid, 'SIGKILL');
     for (const ns of namespaces) removeHostNamespace(ns);
     if (process.env.NOVA_TS_TEST_KEEP_DIR) console.log(`cluster dir kept: ${dir}`);
@@ -134,9 +109,9 @@ test('cluster on qemu: 3 guests on 3 hosts, kill -9 of a compute, evacuate, the 
     assert.equal(r.code, 0, describeCli(r));
     return r;
   };
-  everyPid = readPids(dir);
+  everyPid = readPidFiles(dir);
   for (const name of ['cluster', 'postgres', 'rabbitmq', 'api-1', 'scheduler-1', 'conductor-1', ...HOSTS.flatMap((h) => [`compute-${h}`, `network-agent-${h}`])])
-    assert.ok(everyPid.has(name) && alive(everyPid.get(name)!), `${name} has a PID file naming a live process (${[...everyPid.keys()].join(', ')})`);
+    assert.ok(everyPid.has(name) && signalable(everyPid.get(name)!), `${name} has a PID file naming a live process (${[...everyPid.keys()].join(', ')})`);
   assert.match(out, /driver qemu/);
 
   const computeStates = async () =>
@@ -248,7 +223,7 @@ test('cluster on qemu: 3 guests on 3 hosts, kill -9 of a compute, evacuate, the 
   const e = await exited;
   assert.deepEqual(e, { code: 0, signal: null }, out);
   assert.match(out, /cluster: stopped/);
-  assert.deepEqual([...everyPid, ['restarted', restarted.pid] as const].filter(([, pid]) => alive(pid)), [], 'no process of the cluster is left');
+  assert.deepEqual([...everyPid, ['restarted', restarted.pid] as const].filter(([, pid]) => signalable(pid)), [], 'no process of the cluster is left');
   assert.deepEqual(readdirSync(join(dir, 'pids')), [], 'every PID file is removed');
   assert.deepEqual(ourQemus(), []);
   // The hosts' namespaces outlive their agents today (as the all-in-one's: a restart finds

@@ -16,38 +16,15 @@ import { join } from 'node:path';
 import { describeCli, REPO_ROOT, runCli, type CliResult } from '../helpers/process.js';
 import { postgresBinDir } from '../../src/cluster/postgres.js';
 import { rabbitMqServerBin } from '../../src/cluster/rabbitmq.js';
+import { readPidFiles, signalable, until } from '../helpers/cluster.js';
 
 const SERVICE_DOWN_TIME = 10;
 const REPORT_INTERVAL = 2;
 
 const skip = !postgresBinDir() ? 'PostgreSQL is not installed (Debian package postgresql)' : !rabbitMqServerBin() ? 'RabbitMQ is not installed (Debian package rabbitmq-server)' : false;
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
-const readPids = (dir: string) =>
-  new Map(readdirSync(join(dir, 'pids')).filter((f) => f.endsWith('.pid')).map((f) => [f.slice(0, -4), Number(readFileSync(join(dir, 'pids', f), 'utf8').trim())]));
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 test('cluster: servers spread over 3 compute processes, a killed host goes down, evacuate rebuilds its servers elsewhere, stop leaves nothing', { skip, timeout: 240_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'nova-ts-cluster-'));
@@ -70,7 +47,7 @@ test('cluster: servers spread over 3 compute processes, a killed host goes down,
       child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
     }
-    for (const [, pid] of [...everyPid, ...(existsSync(join(dir, 'pids')) ? readPids(dir) : [])]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const [, pid] of [...everyPid, ...(existsSync(join(dir, 'pids')) ? readPidFiles(dir) : [])]) if (signalable(pid)) process.kill(pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -86,9 +63,9 @@ test('cluster: servers spread over 3 compute processes, a killed host goes down,
     assert.equal(r.code, 0, describeCli(r));
     return r;
   };
-  everyPid = readPids(dir);
+  everyPid = readPidFiles(dir);
   for (const name of ['cluster', 'postgres', 'rabbitmq', 'api-1', 'scheduler-1', 'conductor-1', 'volume', 'console-proxy', 'compute-host1', 'compute-host2', 'compute-host3'])
-    assert.ok(everyPid.has(name) && alive(everyPid.get(name)!), `${name} has a PID file naming a live process (${[...everyPid.keys()].join(', ')})`);
+    assert.ok(everyPid.has(name) && signalable(everyPid.get(name)!), `${name} has a PID file naming a live process (${[...everyPid.keys()].join(', ')})`);
   assert.equal(everyPid.get('cluster'), child.pid);
   // Compute processes get no DB settings.
   assert.doesNotMatch(readFileSync(join(dir, 'etc', 'compute-host1.conf'), 'utf8'), /\[database\]/);
@@ -152,7 +129,7 @@ test('cluster: servers spread over 3 compute processes, a killed host goes down,
   const e = await exited;
   assert.deepEqual(e, { code: 0, signal: null }, out);
   assert.match(out, /cluster: stopped/);
-  const left = [...everyPid].filter(([, pid]) => alive(pid));
+  const left = [...everyPid].filter(([, pid]) => signalable(pid));
   assert.deepEqual(left, [], 'no process of the cluster is left');
   assert.deepEqual(readdirSync(join(dir, 'pids')), [], 'every PID file is removed');
 });

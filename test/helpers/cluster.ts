@@ -29,6 +29,16 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+/** Whether this process may signal pid: a live process of ours (the tests' notion of a leftover). */
+export function signalable(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Every PID file under DIR/pids (name -> pid). */
 export function readPidFiles(dir: string): Map<string, number> {
   const pids = join(dir, 'pids');
@@ -191,8 +201,8 @@ export class ApiClient {
   }
 }
 
-/** Polls probe every 500 ms until it answers something other than undefined; throws after timeoutMs naming what. */
-export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+/** Polls probe every everyMs (500) until it answers something other than undefined; throws after timeoutMs naming what. */
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -203,6 +213,6 @@ export async function until<T>(what: string, timeoutMs: number, probe: () => Pro
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
