@@ -26,6 +26,12 @@ export interface Config {
    * CA (<dataDir>/ca/ca.pem, named as cacert in clouds.yaml).
    */
   tls: boolean;
+  /**
+   * The API's base URL as clients and compute hosts reach it, when it is not the listener's own
+   * (a load balancer in front of several API processes): written into the service catalog and
+   * clouds.yaml. Default: `http(s)://<listenHost>:<port>`.
+   */
+  publicUrl?: string;
 }
 
 /** The console proxy (Nova's novncproxy and serialproxy: one listener serves both) and its tokens. */

@@ -135,3 +135,13 @@ test('[compute] build_timeout sets the conductor stuck-build timeout (NOVA_TS_CO
   assert.equal(parseServiceConfig(conf, F, { NOVA_TS_COMPUTE_BUILD_TIMEOUT: '0' }, 'conductor').config.compute.buildTimeoutSec, 0);
   assert.throws(() => parseServiceConfig(conf + '[compute]\nbuild_timeout = soon\n', F, {}, 'conductor'), /\[compute\] build_timeout: wants a whole number/);
 });
+
+test('[api] public_url names the API in the catalog (a load balancer); it must be an http(s) URL', () => {
+  const api = (extra: string, env: NodeJS.ProcessEnv = {}) =>
+    parseServiceConfig(`[database]\nconnection = postgres://nova:pw@127.0.0.1:5432/nova\n[api]\nlisten = 10.0.0.5:8774\n${extra}`, F, env, 'api');
+  assert.equal(api('').config.publicUrl, undefined, 'default: the listener');
+  assert.equal(api('public_url =\n').config.publicUrl, undefined);
+  assert.equal(api('public_url = https://cloud.example.org:8774/\n').config.publicUrl, 'https://cloud.example.org:8774');
+  assert.equal(api('', { NOVA_TS_API_PUBLIC_URL: 'http://lb:80' }).config.publicUrl, 'http://lb:80');
+  assert.throws(() => api('public_url = lb.example.org:8774\n'), /compute1\.conf:\d+: \[api\] public_url: wants the API's http\(s\) base URL/);
+});

@@ -125,6 +125,11 @@ const KEYS: Record<string, Record<string, Setter>> = {
       s.config.listenPort = hp.port;
     },
     tls: bool((s, v) => (s.config.tls = v)),
+    // The URL in the catalog and clouds.yaml when clients reach the API elsewhere (a load balancer).
+    public_url: (s, raw, w) => {
+      if (raw && !/^https?:\/\/[^/]+/.test(raw)) fail(w, `wants the API's http(s) base URL, e.g. https://api.example:8774, got '${raw}'`);
+      s.config.publicUrl = raw.replace(/\/+$/, '') || undefined;
+    },
   },
   console: {
     listen: (s, raw, w) => {

@@ -46,6 +46,8 @@ test('every planned config file is accepted by its service, and only the DB serv
     }
     const api2 = loadServiceConfig(files.get('api-2')!);
     assert.equal(api2.config.listenPort, 9001);
+    assert.equal(api2.config.publicUrl, 'http://127.0.0.1:9000', 'every API puts the first one in the catalog');
+    assert.equal(loadServiceConfig(files.get('api-1')!).config.publicUrl, 'http://127.0.0.1:9000');
     assert.equal(api2.config.dataDir, join(dir, 'api'), 'the APIs share one data dir (images, CA, secrets)');
     const compute = loadServiceConfig(files.get('compute-host2')!);
     assert.equal(compute.host, 'host2');

@@ -80,7 +80,8 @@ export function planCluster(p: ClusterPlanInput): PlannedProcess[] {
     service_down_time: p.serviceDownTimeSec,
   });
   const db = { connection: p.databaseUrl };
-  const authUrl = `http://127.0.0.1:${p.apiPorts[0]}/identity/v3`;
+  const apiUrl = `http://127.0.0.1:${p.apiPorts[0]}`;
+  const authUrl = `${apiUrl}/identity/v3`;
   const out: PlannedProcess[] = [];
   for (let i = 1; i <= p.apis; i++) {
     const name = `api-${i}`;
@@ -92,7 +93,9 @@ export function planCluster(p: ClusterPlanInput): PlannedProcess[] {
       ini: {
         DEFAULT: common(name, name, apiDir),
         database: db,
-        api: { listen: `127.0.0.1:${p.apiPorts[i - 1]}` },
+        // Every API names the first one in the catalog and clouds.yaml (in place of a load
+        // balancer), so the catalog does not depend on which API started last.
+        api: { listen: `127.0.0.1:${p.apiPorts[i - 1]}`, public_url: apiUrl },
         // The console URLs the API hands out name the console proxy process.
         console: { public_url: `http://127.0.0.1:${p.consolePort}` },
         // With qemu the API seeds the real tiny-linux guest as an image.

@@ -80,7 +80,7 @@ export async function startApiService(opts: ApiServiceOptions): Promise<ApiServi
       { prefix: '/volume', router: volume.router },
     ],
     authenticate: (token, requestId) => identity.authenticate(token, requestId),
-    identityUrl: () => `${url}/identity`,
+    identityUrl: () => `${publicUrl}/identity`,
     tls,
   });
   await new Promise<void>((resolve, reject) => {
@@ -94,11 +94,14 @@ export async function startApiService(opts: ApiServiceOptions): Promise<ApiServi
     });
   const addr = server.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${config.listenHost}:${addr.port}`;
+  // What the catalog and clouds.yaml name: [api] public_url (a load balancer in front of several
+  // API processes, all writing the same URL) or this listener.
+  const publicUrl = config.publicUrl ?? url;
 
   let metadata: { close(): Promise<void> } | null = null;
   try {
     await identity.bootstrap({
-      publicUrl: url,
+      publicUrl,
       region: config.region,
       adminPassword: secrets.adminPassword,
       demoPassword: secrets.demoPassword,
@@ -116,7 +119,7 @@ export async function startApiService(opts: ApiServiceOptions): Promise<ApiServi
         socketPath: opts.metadataSocket,
       });
     await seedFlavors(sql);
-    writeCloudsYaml(config.dataDir, url, config.region, secrets, { cacert: tls?.caFile });
+    writeCloudsYaml(config.dataDir, publicUrl, config.region, secrets, { cacert: tls?.caFile });
   } catch (e) {
     await metadata?.close();
     await closeServer();
