@@ -145,3 +145,11 @@ test('[api] public_url names the API in the catalog (a load balancer); it must b
   assert.equal(api('', { NOVA_TS_API_PUBLIC_URL: 'http://lb:80' }).config.publicUrl, 'http://lb:80');
   assert.throws(() => api('public_url = lb.example.org:8774\n'), /compute1\.conf:\d+: \[api\] public_url: wants the API's http\(s\) base URL/);
 });
+
+test('[service_auth] cafile: the CA an https API is checked against (a path, resolved); empty: the system CAs', () => {
+  const s = parseServiceConfig(SAMPLE.replace('password = s3cret\n', 'password = s3cret\ncafile = /etc/nova-ts/ca.pem\n'), F, {}, 'compute');
+  assert.equal(s.serviceAuth?.caFile, '/etc/nova-ts/ca.pem');
+  assert.equal(parseServiceConfig(SAMPLE, F, { NOVA_TS_SERVICE_AUTH_CAFILE: 'ca/cloud.pem' }).serviceAuth?.caFile, join(process.cwd(), 'ca/cloud.pem'));
+  assert.equal(parseServiceConfig(SAMPLE.replace('password = s3cret\n', 'password = s3cret\ncafile =\n'), F).serviceAuth?.caFile, undefined);
+  assert.equal(parseServiceConfig(SAMPLE, F).serviceAuth?.caFile, undefined);
+});

@@ -30,6 +30,8 @@ export interface ServiceAuth {
   username: string;
   password: string;
   projectName: string;
+  /** The CA certificate (PEM file) an https Identity and Image API is checked against; absent: the system's CAs. */
+  caFile?: string;
 }
 
 export interface ServiceConfig {
@@ -194,6 +196,11 @@ const KEYS: Record<string, Record<string, Setter>> = {
     username: str((s, v) => (auth(s).username = v)),
     password: str((s, v) => (auth(s).password = v)),
     project_name: str((s, v) => (auth(s).projectName = v)),
+    // The cloud's CA (the API's <data_dir>/ca/ca.pem) for an API served with [api] tls = true.
+    cafile: str((s, v) => {
+      if (v) auth(s).caFile = resolve(v);
+      else if (s.serviceAuth) delete s.serviceAuth.caFile;
+    }),
   },
   metadata: {
     socket: str((s, v) => (s.metadataSocket = resolve(v))),

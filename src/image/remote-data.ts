@@ -1,6 +1,7 @@
 /**
  * Image data for a process without the image store (a compute host, a volume host elsewhere):
- * downloads and uploads over the Image API with a service token.
+ * downloads and uploads over the Image API with a service token (and the service auth's fetch:
+ * with [service_auth] cafile, https trusting the cloud's CA).
  *
  * - dataPath(id): the image's data as a local file `<cacheDir>/<id>`. Downloaded once (to a
  *   temporary file, md5 checked against the image's checksum, then renamed into place), reused
@@ -128,7 +129,7 @@ export class RemoteImageData {
           ...(b instanceof ReadableStream ? { duplex: 'half' } : {}),
         } as RequestInit);
       } catch (e) {
-        throw unavailable(`Cannot reach the Image API at ${base}: ${(e as Error).message}.`);
+        throw unavailable(`Cannot reach the Image API at ${base}: ${auth.failure(e)}.`);
       }
       if (r.status !== 401 || attempt > 0) return r;
       await r.body?.cancel();

@@ -4,10 +4,13 @@
  * token and its catalog are cached until shortly before the token expires; concurrent callers
  * share one login. Errors: Unauthorized naming the user and the Identity API when the
  * credentials are refused; ServiceUnavailable when the Identity API cannot be reached or
- * answers something else.
+ * answers something else (naming [service_auth] cafile when an https API's certificate is not
+ * signed by a trusted CA). With caFile, https requests trust that CA instead of the system's.
  */
+import { readFileSync } from 'node:fs';
 import { unauthorized, unavailable } from '../errors.js';
 import { apiError } from './http-errors.js';
+import { CA_SETTING, caFetch, requestFailure } from './ca-fetch.js';
 
 export interface ServiceAuthOptions {
   /** The Identity API's v3 base, e.g. http://127.0.0.1:8774/identity/v3 */
@@ -19,7 +22,12 @@ export interface ServiceAuthOptions {
   domainId?: string;
   /** Endpoints of this region only (default: the first of any region). */
   region?: string;
-  /** Default the global fetch (tests, or a CA-trusting fetch for an https cloud). */
+  /**
+   * The CA certificate file (PEM) the cloud's https APIs are checked against ([service_auth]
+   * cafile), instead of the system's CAs; the Image API's requests (this.fetch) use it too.
+   */
+  caFile?: string;
+  /** Default the global fetch, or one trusting caFile (tests give their own). */
   fetch?: typeof fetch;
 }
 
@@ -41,7 +49,12 @@ export class ServiceAuth {
   readonly fetch: typeof fetch;
 
   constructor(private readonly opts: ServiceAuthOptions) {
-    this.fetch = opts.fetch ?? fetch;
+    this.fetch = opts.fetch ?? (opts.caFile ? caFetch(readCa(opts.caFile)) : fetch);
+  }
+
+  /** Why a request to the cloud's APIs got no answer (names the CA setting for an untrusted certificate). */
+  failure(e: unknown): string {
+    return requestFailure(e, this.opts.caFile);
   }
 
   /** A valid token (cached, or a new login). */
@@ -88,7 +101,7 @@ export class ServiceAuth {
         }),
       });
     } catch (e) {
-      throw unavailable(`Cannot reach the Identity API at ${o.authUrl}: ${(e as Error).message}.`);
+      throw unavailable(`Cannot reach the Identity API at ${o.authUrl}: ${this.failure(e)}.`);
     }
     if (r.status === 401)
       throw unauthorized(
@@ -104,5 +117,13 @@ export class ServiceAuth {
     const session: Session = { token, catalog: body.token.catalog ?? [], renewAt: now + Math.max(life - 60_000, life / 2) };
     this.session = session;
     return session;
+  }
+}
+
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${CA_SETTING}: cannot read the CA certificate ${file}: ${(e as Error).message}`, { cause: e });
   }
 }
