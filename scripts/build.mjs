@@ -1,4 +1,5 @@
-// Transpiles src/ to dist/src/ with esbuild (type checking is `npm run typecheck`).
+// Transpiles src/ to dist/src/ with esbuild and builds the dashboard (dashboard/ with Vite into
+// dashboard/dist/); type checking is `npm run typecheck` and `tsc -p dashboard`.
 import { build } from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,6 +29,17 @@ export async function buildAll() {
     sourcemap: 'linked',
     logLevel: 'warning',
   });
+  await buildDashboard();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await buildAll();
+/** Builds the dashboard single-page app into dashboard/dist (served by the API service at /). */
+export async function buildDashboard() {
+  const { build: viteBuild } = await import('vite');
+  const dir = join(root, 'dashboard');
+  await viteBuild({ root: dir, configFile: join(dir, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv[2] === '--dashboard') await buildDashboard();
+  else await buildAll();
+}

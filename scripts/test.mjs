@@ -31,11 +31,14 @@ function tests(dir) {
 const only = process.argv.slice(2);
 if (only.length === 0) {
   step('typecheck', bin('tsc'), ['--noEmit', '-p', '.']);
-  step('lint', bin('eslint'), ['src', 'test', 'scripts', 'bench']);
+  step('typecheck dashboard', bin('tsc'), ['-p', 'dashboard']);
+  step('lint', bin('eslint'), ['src', 'test', 'scripts', 'bench', 'dashboard']);
   step('dependency rules', process.execPath, [join(root, 'scripts', 'check-deps.mjs')]);
 }
 // The qemu driver's tests boot real guests (TCG here); CI machines start without QEMU.
 step('system packages', process.execPath, [join(root, 'scripts', 'ensure-system-packages.mjs'), 'qemu-system-x86', 'qemu-utils', 'genisoimage', 'cpio', 'iproute2', 'dnsmasq-base', 'iptables', 'busybox-static', 'conntrack', 'openssl', 'chromium', 'rabbitmq-server', 'postgresql']);
+// The dashboard's browser tests load dashboard/dist: build it (Vite, about a second).
+step('dashboard build', process.execPath, [join(root, 'scripts', 'build.mjs'), '--dashboard']);
 const files = only.length ? only : [...tests(join(root, 'src')), ...tests(join(root, 'test'))];
 const child = spawn(
   process.execPath,

@@ -23,6 +23,7 @@ import { createVolumeService, type VolumeService } from '../volume/service.js';
 import { createNetworkService, type NetworkService } from '../network/service.js';
 import { createMetadataServer, lookupByFixedIp } from '../api/metadata/index.js';
 import { loadSecrets, writeCloudsYaml, type Secrets } from '../clouds-yaml.js';
+import { dashboardFallback } from '../dashboard-static.js';
 import type { GuestImageFiles } from '../virt/qemu/guest-image/index.js';
 
 export interface ApiServiceOptions {
@@ -81,6 +82,8 @@ export async function startApiService(opts: ApiServiceOptions): Promise<ApiServi
     ],
     authenticate: (token, requestId) => identity.authenticate(token, requestId),
     identityUrl: () => `${publicUrl}/identity`,
+    // The dashboard (dashboard/dist) answers every path no API claims.
+    fallback: dashboardFallback(),
     tls,
   });
   await new Promise<void>((resolve, reject) => {

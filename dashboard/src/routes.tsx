@@ -1,0 +1,38 @@
+/**
+ * Every page of the dashboard. To add one: write dashboard/src/pages/<name>.tsx exporting a
+ * component that takes PageProps, and add one entry here. `nav` puts it in the left
+ * navigation under its group (Project or Admin, in the order listed); `admin` pages are only
+ * shown to and routed for users with the admin role. The first pattern that matches wins, so
+ * put /x/new before /x/:id.
+ */
+import type { ComponentType } from 'react';
+import { InstancesPage } from './pages/instances';
+import { InstanceDetailPage } from './pages/instance-detail';
+import { LaunchInstancePage } from './pages/launch-instance';
+
+export interface PageProps {
+  /** The :params of the path. */
+  params: Record<string, string>;
+}
+
+export interface PageDef {
+  path: string;
+  /** The document title and the nav label. */
+  title: string;
+  component: ComponentType<PageProps>;
+  /** In the left navigation under this group. */
+  nav?: 'project' | 'admin';
+  /** Only for users with the admin role. */
+  admin?: boolean;
+}
+
+export const PAGES: PageDef[] = [
+  { path: '/project/instances', title: 'Instances', component: InstancesPage, nav: 'project' },
+  { path: '/project/instances/launch', title: 'Launch Instance', component: LaunchInstancePage },
+  { path: '/project/instances/:id', title: 'Instance', component: InstanceDetailPage },
+];
+
+/** Where "/" and the login lead. */
+export const HOME = '/project/instances';
+
+export const GROUP_LABELS: Record<'project' | 'admin', string> = { project: 'Project', admin: 'Admin' };
