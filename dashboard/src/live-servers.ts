@@ -35,9 +35,13 @@ export function useLiveServers(computeUrl: string, opts: { allTenants?: boolean 
     let stopped = false;
     let timer: number | undefined;
     let running = false;
+    let again = false;
     since.current = null;
     const poll = async () => {
-      if (running) return;
+      if (running) {
+        again = true;
+        return;
+      }
       running = true;
       window.clearTimeout(timer);
       try {
@@ -69,7 +73,8 @@ export function useLiveServers(computeUrl: string, opts: { allTenants?: boolean 
       } finally {
         running = false;
         setLoading(false);
-        if (!stopped) timer = window.setTimeout(() => void poll(), POLL_MS);
+        if (!stopped) timer = window.setTimeout(() => void poll(), again ? 0 : POLL_MS);
+        again = false;
       }
     };
     kick.current = () => void poll();

@@ -292,3 +292,22 @@ export interface ServerGroup {
 export async function listServerGroups(base: string): Promise<ServerGroup[]> {
   return (await getJson<{ server_groups: ServerGroup[] }>(`${base}/os-server-groups`, mv())).server_groups;
 }
+
+/** A volume attached to a server (os-volume_attachments). */
+export interface VolumeAttachment {
+  id: string;
+  serverId: string;
+  volumeId: string;
+  device: string | null;
+}
+
+/** Attaches a volume to a server; the device is chosen by the cloud unless given. */
+export async function attachVolume(base: string, serverId: string, volumeId: string, device?: string): Promise<VolumeAttachment> {
+  const volumeAttachment: Record<string, string> = { volumeId };
+  if (device) volumeAttachment.device = device;
+  return (await request<{ volumeAttachment: VolumeAttachment }>(`${base}/servers/${encodeURIComponent(serverId)}/os-volume_attachments`, { method: 'POST', body: { volumeAttachment }, headers: mv() })).body.volumeAttachment;
+}
+
+export async function detachVolume(base: string, serverId: string, volumeId: string): Promise<void> {
+  await request(`${base}/servers/${encodeURIComponent(serverId)}/os-volume_attachments/${encodeURIComponent(volumeId)}`, { method: 'DELETE', headers: mv() });
+}

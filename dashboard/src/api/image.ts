@@ -1,5 +1,5 @@
 /** The Image API (Glance v2) as the dashboard uses it; base = session.endpoints.image. */
-import { getJson, query, request } from './http';
+import { ApiError, faultMessage, getJson, query, request } from './http';
 
 export interface Image {
   id: string;
@@ -44,4 +44,37 @@ export async function getImage(base: string, id: string): Promise<Image> {
 
 export async function deleteImage(base: string, id: string): Promise<void> {
   await request(`${base}/v2/images/${encodeURIComponent(id)}`, { method: 'DELETE' });
+}
+
+/** Creates an image record (status queued); its data follows with uploadImageFile. */
+export async function createImage(base: string, image: { name: string; disk_format: string; container_format: string; visibility?: string; min_disk?: number; min_ram?: number }): Promise<Image> {
+  return (await request<Image>(`${base}/v2/images`, { method: 'POST', body: image })).body;
+}
+
+/**
+ * PUT /v2/images/{id}/file with the file's bytes, reporting progress (0..1) as it goes. Uses
+ * XMLHttpRequest (fetch reports no upload progress); the token is the session's.
+ */
+export function uploadImageFile(base: string, id: string, file: Blob, token: string, onProgress?: (fraction: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', `${base}/v2/images/${encodeURIComponent(id)}/file`);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    xhr.setRequestHeader('x-auth-token', token);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) return resolve();
+      let body: unknown = xhr.responseText;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        /* plain text */
+      }
+      reject(new ApiError(xhr.status, faultMessage(xhr.status, body, 'The image upload failed'), body));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'The image upload could not reach the cloud.'));
+    xhr.send(file);
+  });
 }

@@ -1,5 +1,5 @@
 /** The Network API (Neutron v2.0 subset) as the dashboard uses it; base = session.endpoints.network. */
-import { getJson, query } from './http';
+import { getJson, query, request } from './http';
 
 export interface Network {
   id: string;
@@ -67,4 +67,36 @@ export async function listPorts(base: string, filters: Record<string, string | s
 
 export async function listSecurityGroups(base: string, filters: Record<string, string> = {}): Promise<SecurityGroup[]> {
   return (await getJson<{ security_groups: SecurityGroup[] }>(`${base}/v2.0/security-groups${query(filters)}`)).security_groups;
+}
+
+/** Neutron's quota of a project with its usage (GET /v2.0/quotas/{id}/details). */
+export async function networkQuotaDetails(base: string, projectId: string): Promise<Record<string, { limit: number; used: number; reserved: number }>> {
+  return (await getJson<{ quota: Record<string, { limit: number; used: number; reserved: number }> }>(`${base}/v2.0/quotas/${encodeURIComponent(projectId)}/details`)).quota;
+}
+
+export async function createSecurityGroup(base: string, name: string, description = ''): Promise<SecurityGroup> {
+  return (await request<{ security_group: SecurityGroup }>(`${base}/v2.0/security-groups`, { method: 'POST', body: { security_group: { name, description } } })).body.security_group;
+}
+
+export async function deleteSecurityGroup(base: string, id: string): Promise<void> {
+  await request(`${base}/v2.0/security-groups/${encodeURIComponent(id)}`, { method: 'DELETE' });
+}
+
+export interface NewSecurityGroupRule {
+  security_group_id: string;
+  direction: 'ingress' | 'egress';
+  ethertype?: 'IPv4' | 'IPv6';
+  protocol?: string | null;
+  port_range_min?: number | null;
+  port_range_max?: number | null;
+  remote_ip_prefix?: string | null;
+  remote_group_id?: string | null;
+}
+
+export async function createSecurityGroupRule(base: string, rule: NewSecurityGroupRule): Promise<SecurityGroupRule> {
+  return (await request<{ security_group_rule: SecurityGroupRule }>(`${base}/v2.0/security-group-rules`, { method: 'POST', body: { security_group_rule: rule } })).body.security_group_rule;
+}
+
+export async function deleteSecurityGroupRule(base: string, id: string): Promise<void> {
+  await request(`${base}/v2.0/security-group-rules/${encodeURIComponent(id)}`, { method: 'DELETE' });
 }

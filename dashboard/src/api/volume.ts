@@ -29,3 +29,8 @@ export async function createVolume(base: string, volume: { size: number; name?: 
 export async function deleteVolume(base: string, id: string): Promise<void> {
   await request(`${base}/volumes/${encodeURIComponent(id)}`, { method: 'DELETE' });
 }
+
+/** Cinder's absolute limits of the project (maxTotalVolumes, totalVolumesUsed, maxTotalVolumeGigabytes, totalGigabytesUsed, ...). */
+export async function volumeLimits(base: string): Promise<Record<string, number>> {
+  return (await getJson<{ limits: { absolute: Record<string, number> } }>(`${base}/limits`)).limits.absolute;
+}

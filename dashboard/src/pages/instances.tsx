@@ -2,7 +2,7 @@
  * Project > Instances: the project's servers, live (changes-since polling, live-servers.ts),
  * with row actions, batch delete and the Launch Instance button.
  */
-import { memo, useEffect, useMemo, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ACTIONS, deleteServer, serverAction, type ActionName, type Server } from '../api/compute';
 import { listImages } from '../api/image';
 import { Alert } from '../components/alert';
@@ -116,13 +116,21 @@ export function InstancesPage() {
     live.refresh();
   };
 
-  const toggle = (id: string, on: boolean) =>
-    setSelected((old) => {
-      const next = new Set(old);
-      if (on) next.add(id);
-      else next.delete(id);
-      return next;
-    });
+  const toggle = useCallback(
+    (id: string, on: boolean) =>
+      setSelected((old) => {
+        const next = new Set(old);
+        if (on) next.add(id);
+        else next.delete(id);
+        return next;
+      }),
+    [],
+  );
+  // Stable callbacks, so that the memoized rows re-render only when their server changes.
+  const actRef = useRef(act);
+  actRef.current = act;
+  const onAction = useCallback((v: Server, a: ActionName) => actRef.current(v, a), []);
+  const onDelete = useCallback((v: Server) => setConfirm([v]), []);
 
   return (
     <section aria-labelledby="instances-title">
@@ -169,7 +177,7 @@ export function InstancesPage() {
         </thead>
         <tbody>
           {rows.map((v) => (
-            <Row key={v.id} server={v} imageName={v.image ? (images.get(v.image.id) ?? v.image.id) : '-'} now={now} selected={selected.has(v.id)} onSelect={toggle} onAction={act} onDelete={(x) => setConfirm([x])} />
+            <Row key={v.id} server={v} imageName={v.image ? (images.get(v.image.id) ?? v.image.id) : '-'} now={now} selected={selected.has(v.id)} onSelect={toggle} onAction={onAction} onDelete={onDelete} />
           ))}
           {!live.loading && rows.length === 0 && (
             <tr>
