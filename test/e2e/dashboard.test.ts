@@ -104,6 +104,22 @@ describe('dashboard in a browser', { skip }, () => {
     await dialog.getByRole('button', { name: 'Delete Instance' }).click();
     await row('web-1').waitFor({ state: 'detached', timeout: 10_000 });
     await waitFor(async () => (await tc.demo.get('/compute/v2.1/servers')).body.servers.length === 0, 'server gone from the API');
+  });
+
+  it('batch-deletes the selected servers', async () => {
+    const image = (await tc.demo.get('/image/v2/images')).body.images[0];
+    for (const name of ['batch-a', 'batch-b']) {
+      const r = await tc.demo.post('/compute/v2.1/servers', { server: { name, imageRef: image.id, flavorRef: '1' } });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+    }
+    await row('batch-a').waitFor();
+    await row('batch-b').waitFor();
+    await page.getByLabel('Select batch-a').check();
+    await page.getByLabel('Select batch-b').check();
+    await page.getByRole('button', { name: 'Delete Instances (2)' }).click();
+    await page.getByRole('dialog', { name: 'Confirm Delete 2 Instances' }).getByRole('button', { name: 'Delete Instances' }).click();
+    await page.getByText('No instances yet.').waitFor({ timeout: 15_000 });
+    assert.deepEqual((await tc.demo.get('/compute/v2.1/servers')).body.servers, []);
     assert.deepEqual(errors, []);
   });
 });
