@@ -9,6 +9,12 @@ import type { ComponentType } from 'react';
 import { InstancesPage } from './pages/instances';
 import { InstanceDetailPage } from './pages/instance-detail';
 import { LaunchInstancePage } from './pages/launch-instance';
+import { AllInstancesPage } from './pages/admin/instances';
+import { AvailabilityZonesPage } from './pages/admin/availability-zones';
+import { FlavorsPage } from './pages/admin/flavors';
+import { HostAggregatesPage } from './pages/admin/host-aggregates';
+import { HypervisorsPage } from './pages/admin/hypervisors';
+import { ServicesPage } from './pages/admin/services';
 
 export interface PageProps {
   /** The :params of the path. */
@@ -30,6 +36,12 @@ export const PAGES: PageDef[] = [
   { path: '/project/instances', title: 'Instances', component: InstancesPage, nav: 'project' },
   { path: '/project/instances/launch', title: 'Launch Instance', component: LaunchInstancePage },
   { path: '/project/instances/:id', title: 'Instance', component: InstanceDetailPage },
+  { path: '/admin/hypervisors', title: 'Hypervisors', component: HypervisorsPage, nav: 'admin', admin: true },
+  { path: '/admin/aggregates', title: 'Host Aggregates', component: HostAggregatesPage, nav: 'admin', admin: true },
+  { path: '/admin/availability_zones', title: 'Availability Zones', component: AvailabilityZonesPage, nav: 'admin', admin: true },
+  { path: '/admin/flavors', title: 'Flavors', component: FlavorsPage, nav: 'admin', admin: true },
+  { path: '/admin/services', title: 'Services', component: ServicesPage, nav: 'admin', admin: true },
+  { path: '/admin/instances', title: 'All Instances', component: AllInstancesPage, nav: 'admin', admin: true },
 ];
 
 /** Where "/" and the login lead. */

@@ -104,3 +104,8 @@ export async function createFlavor(base: string, f: NewFlavor): Promise<Flavor> 
 export async function deleteFlavor(base: string, id: string): Promise<void> {
   await request(`${base}/flavors/${encodeURIComponent(id)}`, { method: 'DELETE', headers: MV });
 }
+
+/** Every flavor, private ones included (is_public=None, for admins). */
+export async function listAllFlavors(base: string): Promise<Flavor[]> {
+  return (await getJson<{ flavors: Flavor[] }>(`${base}/flavors/detail?is_public=None`, MV)).flavors;
+}

@@ -12,6 +12,7 @@ import { errorMessage } from '../hooks';
 import { useLiveServers } from '../live-servers';
 import { Link, navigate } from '../router';
 import { useSignedIn } from '../session';
+import type { PageProps } from '../routes';
 
 interface Message {
   kind: 'error' | 'success';
@@ -57,10 +58,11 @@ export const ACTION_LABELS: Record<ActionName, string> = {
   unlock: 'Unlock Instance',
 };
 
-export function InstancesPage() {
+/** allTenants (Admin > Instances): every project's servers, with their project and host columns, no Launch button. */
+export function InstancesPage({ allTenants = false }: Partial<PageProps> & { allTenants?: boolean }) {
   const s = useSignedIn();
   const compute = s.endpoints.compute;
-  const live = useLiveServers(compute);
+  const live = useLiveServers(compute, { allTenants });
   const [images, setImages] = useState<Map<string, string>>(new Map());
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [message, setMessage] = useState<Message | null>(null);
@@ -135,11 +137,13 @@ export function InstancesPage() {
   return (
     <section aria-labelledby="instances-title">
       <div className="page-head">
-        <h1 id="instances-title">Instances</h1>
+        <h1 id="instances-title">{allTenants ? 'All Instances' : 'Instances'}</h1>
         <div className="toolbar">
-          <button type="button" className="primary" onClick={() => navigate('/project/instances/launch')}>
-            Launch Instance
-          </button>
+          {!allTenants && (
+            <button type="button" className="primary" onClick={() => navigate('/project/instances/launch')}>
+              Launch Instance
+            </button>
+          )}
           <button type="button" className="danger" disabled={selectedRows.length === 0} onClick={() => setConfirm(selectedRows)}>
             Delete Instances{selectedRows.length ? ` (${selectedRows.length})` : ''}
           </button>
@@ -162,6 +166,8 @@ export function InstancesPage() {
                 onChange={(e) => setSelected(e.target.checked ? new Set(rows.map((r) => r.id)) : new Set())}
               />
             </th>
+            {allTenants && <th scope="col">Project</th>}
+            {allTenants && <th scope="col">Host</th>}
             <th scope="col">Instance Name</th>
             <th scope="col">Image Name</th>
             <th scope="col">IP Address</th>
@@ -177,12 +183,12 @@ export function InstancesPage() {
         </thead>
         <tbody>
           {rows.map((v) => (
-            <Row key={v.id} server={v} imageName={v.image ? (images.get(v.image.id) ?? v.image.id) : '-'} now={now} selected={selected.has(v.id)} onSelect={toggle} onAction={onAction} onDelete={onDelete} />
+            <Row key={v.id} server={v} imageName={v.image ? (images.get(v.image.id) ?? v.image.id) : '-'} now={now} allTenants={allTenants} selected={selected.has(v.id)} onSelect={toggle} onAction={onAction} onDelete={onDelete} />
           ))}
           {!live.loading && rows.length === 0 && (
             <tr>
-              <td colSpan={12} className="empty">
-                No instances yet. Launch one with the Launch Instance button.
+              <td colSpan={allTenants ? 14 : 12} className="empty">
+                {allTenants ? 'No instances in any project.' : 'No instances yet. Launch one with the Launch Instance button.'}
               </td>
             </tr>
           )}
@@ -210,6 +216,8 @@ export function InstancesPage() {
 interface RowProps {
   server: Server;
   imageName: string;
+  /** Adds the project and host cells. */
+  allTenants: boolean;
   now: number;
   selected: boolean;
   onSelect: (id: string, on: boolean) => void;
@@ -218,7 +226,7 @@ interface RowProps {
 }
 
 /** One server; memoized so that a change re-renders only the rows that changed (1,000 rows stay fast). */
-const Row = memo(function Row({ server: v, imageName, now, selected, onSelect, onAction, onDelete }: RowProps) {
+const Row = memo(function Row({ server: v, imageName, allTenants, now, selected, onSelect, onAction, onDelete }: RowProps) {
   const task = v['OS-EXT-STS:task_state'];
   const detail = `/project/instances/${encodeURIComponent(v.id)}`;
   return (
@@ -226,6 +234,8 @@ const Row = memo(function Row({ server: v, imageName, now, selected, onSelect, o
       <td>
         <input type="checkbox" aria-label={`Select ${v.name}`} checked={selected} onChange={(e) => onSelect(v.id, e.target.checked)} />
       </td>
+      {allTenants && <td data-field="project">{v.tenant_id}</td>}
+      {allTenants && <td data-field="host">{v['OS-EXT-SRV-ATTR:host'] ?? '-'}</td>}
       <th scope="row">
         <Link to={detail}>{v.name}</Link>
         {v.locked && <span className="badge" title="Locked">locked</span>}
