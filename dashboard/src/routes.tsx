@@ -9,6 +9,12 @@ import type { ComponentType } from 'react';
 import { InstancesPage } from './pages/instances';
 import { InstanceDetailPage } from './pages/instance-detail';
 import { LaunchInstancePage } from './pages/launch-instance';
+import { OverviewPage } from './pages/overview';
+import { ImagesPage } from './pages/images';
+import { KeyPairsPage } from './pages/key-pairs';
+import { VolumesPage } from './pages/volumes';
+import { NetworksPage } from './pages/networks';
+import { SecurityGroupsPage } from './pages/security-groups';
 import { AllInstancesPage } from './pages/admin/instances';
 import { AvailabilityZonesPage } from './pages/admin/availability-zones';
 import { FlavorsPage } from './pages/admin/flavors';
@@ -33,9 +39,15 @@ export interface PageDef {
 }
 
 export const PAGES: PageDef[] = [
+  { path: '/project/overview', title: 'Overview', component: OverviewPage, nav: 'project' },
   { path: '/project/instances', title: 'Instances', component: InstancesPage, nav: 'project' },
   { path: '/project/instances/launch', title: 'Launch Instance', component: LaunchInstancePage },
   { path: '/project/instances/:id', title: 'Instance', component: InstanceDetailPage },
+  { path: '/project/images', title: 'Images', component: ImagesPage, nav: 'project' },
+  { path: '/project/key_pairs', title: 'Key Pairs', component: KeyPairsPage, nav: 'project' },
+  { path: '/project/volumes', title: 'Volumes', component: VolumesPage, nav: 'project' },
+  { path: '/project/networks', title: 'Networks', component: NetworksPage, nav: 'project' },
+  { path: '/project/security_groups', title: 'Security Groups', component: SecurityGroupsPage, nav: 'project' },
   { path: '/admin/hypervisors', title: 'Hypervisors', component: HypervisorsPage, nav: 'admin', admin: true },
   { path: '/admin/aggregates', title: 'Host Aggregates', component: HostAggregatesPage, nav: 'admin', admin: true },
   { path: '/admin/availability_zones', title: 'Availability Zones', component: AvailabilityZonesPage, nav: 'admin', admin: true },
