@@ -120,7 +120,7 @@ export function KeyPairsPage() {
             <>
               <label>
                 Public Key
-                <textarea value={publicKey} onChange={(e) => setPublicKey(e.target.value)} rows={3} cols={50} placeholder="ssh-rsa AAAA… user@host" />
+                <textarea aria-label="Public Key" value={publicKey} onChange={(e) => setPublicKey(e.target.value)} rows={3} cols={50} placeholder="ssh-rsa AAAA… user@host" />
               </label>
               <label>
                 Load Public Key from a file
