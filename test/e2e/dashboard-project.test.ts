@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
-import { startTestCloud, type TestCloud } from '../helpers/cloud.js';
+import { startTestCloud, waitFor, type TestCloud } from '../helpers/cloud.js';
 
 const DIST = join(import.meta.dirname, '..', '..', 'dashboard', 'dist', 'index.html');
 const skip = browserSkipReason() || (existsSync(DIST) ? false : 'dashboard/dist is not built (node scripts/build.mjs --dashboard)');
@@ -117,6 +117,61 @@ describe('dashboard Project pages in a browser', { skip }, () => {
     const groups = (await tc.demo.get('/network/v2.0/security-groups?name=default')).body.security_groups;
     const r = groups[0].security_group_rules.find((x: any) => x.protocol === 'tcp');
     assert.deepEqual([r.direction, r.port_range_min, r.port_range_max, r.remote_ip_prefix], ['ingress', 80, 80, '0.0.0.0/0']);
+  });
+
+  it('creates and deletes a security group', async () => {
+    await page.getByRole('button', { name: 'Create Security Group' }).click();
+    const form = page.getByRole('form', { name: 'Create Security Group' });
+    await form.getByLabel('Security Group Name').fill('web');
+    await form.getByRole('button', { name: 'Create Security Group' }).click();
+    await page.getByRole('heading', { name: 'Rules of web' }).waitFor();
+    await page.getByRole('button', { name: 'Delete security group web' }).click();
+    await page.getByRole('dialog', { name: 'Confirm Delete Security Group' }).getByRole('button', { name: 'Delete Security Group' }).click();
+    await page.getByRole('rowheader', { name: 'web', exact: true }).waitFor({ state: 'detached' });
+    assert.equal((await tc.demo.get('/network/v2.0/security-groups?name=web')).body.security_groups.length, 0);
+  });
+
+  it('lists the networks with their subnets', async () => {
+    const nets = (await tc.demo.get('/network/v2.0/networks')).body.networks;
+    const subnet = (await tc.demo.get('/network/v2.0/subnets')).body.subnets[0];
+    assert.ok(nets.length > 0 && subnet);
+    await nav('Networks');
+    await page.locator('.subnet').filter({ hasText: subnet.cidr }).first().waitFor();
+  });
+
+  it('uploads an image from a file and offers to launch it', async () => {
+    await nav('Images');
+    await page.getByRole('button', { name: 'Create Image' }).click();
+    const form = page.getByRole('form', { name: 'Create Image' });
+    await form.getByLabel('Image File').setInputFiles({ name: 'tiny.img', mimeType: 'application/octet-stream', buffer: Buffer.alloc(64 * 1024, 7) });
+    assert.equal(await form.getByLabel('Image Name').inputValue(), 'tiny');
+    assert.equal(await form.getByLabel('Format', { exact: true }).inputValue(), 'raw');
+    await form.getByRole('button', { name: 'Upload Image' }).click();
+    await page.getByRole('status').filter({ hasText: 'Uploaded image tiny.' }).waitFor();
+    const row = page.locator('tbody tr', { has: page.getByRole('rowheader', { name: 'tiny', exact: true }) });
+    await row.locator('td.status').filter({ hasText: /^Active$/ }).waitFor();
+    assert.ok((await row.locator('td').allTextContents()).includes('64 KiB'));
+    const img = (await tc.demo.get('/image/v2/images?name=tiny')).body.images[0];
+    assert.equal(img.size, 64 * 1024);
+    await row.getByRole('button', { name: 'Launch instance from tiny' }).click();
+    await page.waitForURL((u) => u.pathname === '/project/instances/launch' && u.searchParams.get('image') === img.id);
+  });
+
+  it('attaches a volume to an instance and detaches it', async () => {
+    const image = (await tc.demo.get('/image/v2/images')).body.images[0];
+    const r = await tc.demo.post('/compute/v2.1/servers', { server: { name: 'vm-1', imageRef: image.id, flavorRef: '1' } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    await waitFor(async () => (await tc.demo.get(`/compute/v2.1/servers/${r.body.server.id}`)).body.server.status === 'ACTIVE', 'vm-1 active');
+    await nav('Volumes');
+    const row = page.locator('tbody tr', { has: page.getByRole('rowheader', { name: 'data-1', exact: true }) });
+    await row.getByRole('button', { name: 'Attach volume data-1' }).click();
+    const form = page.getByRole('form', { name: 'Attach volume data-1' });
+    await form.getByLabel('Attach to Instance').selectOption({ label: `vm-1 (${r.body.server.id.slice(0, 8)})` });
+    await form.getByRole('button', { name: 'Attach Volume' }).click();
+    await row.locator('td.status').filter({ hasText: /^In-use$/ }).waitFor({ timeout: 10_000 });
+    await row.locator('td').filter({ hasText: /on vm-1$/ }).waitFor();
+    await row.getByRole('button', { name: 'Detach volume data-1 from vm-1' }).click();
+    await row.locator('td.status').filter({ hasText: /^Available$/ }).waitFor({ timeout: 10_000 });
     assert.deepEqual(errors, []);
   });
 });

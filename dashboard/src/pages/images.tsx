@@ -127,7 +127,7 @@ export function ImagesPage() {
           </label>
           <label>
             Format
-            <select value={diskFormat} onChange={(e) => setDiskFormat(e.target.value)}>
+            <select aria-label="Format" value={diskFormat} onChange={(e) => setDiskFormat(e.target.value)}>
               {DISK_FORMATS.map((f) => (
                 <option key={f} value={f}>
                   {f.toUpperCase()}
@@ -137,7 +137,7 @@ export function ImagesPage() {
           </label>
           <label>
             Container Format
-            <select value={containerFormat} onChange={(e) => setContainerFormat(e.target.value)}>
+            <select aria-label="Container Format" value={containerFormat} onChange={(e) => setContainerFormat(e.target.value)}>
               {CONTAINER_FORMATS.map((f) => (
                 <option key={f} value={f}>
                   {f}
