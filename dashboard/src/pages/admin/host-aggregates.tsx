@@ -228,7 +228,7 @@ function ManageAggregate({ aggregate: a, allHosts, hostsError, busy, compute, ru
       >
         <label>
           Host
-          <select value={chosen} onChange={(e) => setHost(e.target.value)} disabled={candidates.length === 0}>
+          <select aria-label="Host" value={chosen} onChange={(e) => setHost(e.target.value)} disabled={candidates.length === 0}>
             {candidates.map((h) => (
               <option key={h} value={h}>
                 {h}
