@@ -119,6 +119,23 @@ describe('dashboard Project pages in a browser', { skip }, () => {
     assert.deepEqual([r.direction, r.port_range_min, r.port_range_max, r.remote_ip_prefix], ['ingress', 80, 80, '0.0.0.0/0']);
   });
 
+  it('a rule the API refuses shows its message and adds nothing', async () => {
+    const before = (await tc.demo.get('/network/v2.0/security-group-rules')).body.security_group_rules.length;
+    const form = page.getByRole('form', { name: 'Add Rule' });
+    await form.getByLabel('From Port').fill('22');
+    await form.getByLabel('Remote CIDR').fill('300.1.2.3/40');
+    await form.getByRole('button', { name: 'Add Rule' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match((await alert.textContent()) ?? '', /300\.1\.2\.3\/40/);
+    assert.equal((await tc.demo.get('/network/v2.0/security-group-rules')).body.security_group_rules.length, before);
+    await form.getByLabel('From Port').fill('70000');
+    await form.getByLabel('Remote CIDR').fill('0.0.0.0/0');
+    await form.getByRole('button', { name: 'Add Rule' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Ports are whole numbers from 1 to 65535.' }).waitFor();
+    await page.getByRole('button', { name: 'Dismiss' }).click();
+  });
+
   it('creates and deletes a security group', async () => {
     await page.getByRole('button', { name: 'Create Security Group' }).click();
     const form = page.getByRole('form', { name: 'Create Security Group' });
