@@ -24,7 +24,7 @@ export function AccessTab({ form, set, compute, keypairs, reloadKeypairs, groups
     <div className="form">
       <label>
         Key Pair
-        <select value={form.keyName} onChange={(e) => set({ keyName: e.target.value })}>
+        <select aria-label="Key Pair" value={form.keyName} onChange={(e) => set({ keyName: e.target.value })}>
           <option value="">No key pair</option>
           {(keypairs ?? []).map((k) => (
             <option key={k.name} value={k.name}>

@@ -7,7 +7,7 @@ export function AdvancedTab({ form, set, groups }: { form: LaunchForm; set: (pat
     <div className="form">
       <label>
         Disk Partition
-        <select value={form.diskConfig} onChange={(e) => set({ diskConfig: e.target.value === 'MANUAL' ? 'MANUAL' : 'AUTO' })}>
+        <select aria-label="Disk Partition" value={form.diskConfig} onChange={(e) => set({ diskConfig: e.target.value === 'MANUAL' ? 'MANUAL' : 'AUTO' })}>
           <option value="AUTO">Automatic</option>
           <option value="MANUAL">Manual</option>
         </select>
@@ -18,7 +18,7 @@ export function AdvancedTab({ form, set, groups }: { form: LaunchForm; set: (pat
       </label>
       <label>
         Server Group
-        <select value={form.serverGroup} onChange={(e) => set({ serverGroup: e.target.value })}>
+        <select aria-label="Server Group" value={form.serverGroup} onChange={(e) => set({ serverGroup: e.target.value })}>
           <option value="">No server group</option>
           {(groups ?? []).map((g) => (
             <option key={g.id} value={g.id}>

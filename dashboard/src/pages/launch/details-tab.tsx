@@ -29,7 +29,7 @@ export function DetailsTab({ form, set, errors, zones, flavors, limits, images, 
       <FieldError id="err-name" message={errors.name} />
       <label>
         Availability Zone
-        <select value={form.availabilityZone} onChange={(e) => set({ availabilityZone: e.target.value })}>
+        <select aria-label="Availability Zone" value={form.availabilityZone} onChange={(e) => set({ availabilityZone: e.target.value })}>
           <option value="">Any Availability Zone</option>
           {(zones ?? []).filter((z) => z.zoneState.available).map((z) => (
             <option key={z.zoneName} value={z.zoneName}>
@@ -45,7 +45,7 @@ export function DetailsTab({ form, set, errors, zones, flavors, limits, images, 
       <FieldError id="err-count" message={errors.count} />
       <label>
         Flavor
-        <select value={form.flavorId} onChange={(e) => set({ flavorId: e.target.value })} aria-invalid={!!errors.flavor} aria-describedby="err-flavor">
+        <select aria-label="Flavor" value={form.flavorId} onChange={(e) => set({ flavorId: e.target.value })} aria-invalid={!!errors.flavor} aria-describedby="err-flavor">
           <option value="">Select a flavor</option>
           {(flavors ?? []).map((f) => (
             <option key={f.id} value={f.id}>
@@ -78,7 +78,7 @@ export function DetailsTab({ form, set, errors, zones, flavors, limits, images, 
       <FieldError id="err-quota" message={errors.quota} />
       <label>
         Boot Source
-        <select value={form.bootSource} onChange={(e) => set({ bootSource: e.target.value === 'volume' ? 'volume' : 'image' })}>
+        <select aria-label="Boot Source" value={form.bootSource} onChange={(e) => set({ bootSource: e.target.value === 'volume' ? 'volume' : 'image' })}>
           <option value="image">Image</option>
           {volumesAvailable && <option value="volume">Volume</option>}
         </select>
@@ -86,7 +86,7 @@ export function DetailsTab({ form, set, errors, zones, flavors, limits, images, 
       {form.bootSource === 'image' ? (
         <label>
           Image
-          <select value={form.imageId} onChange={(e) => set({ imageId: e.target.value })} aria-invalid={!!errors.source} aria-describedby="err-source">
+          <select aria-label="Image" value={form.imageId} onChange={(e) => set({ imageId: e.target.value })} aria-invalid={!!errors.source} aria-describedby="err-source">
             <option value="">Select an image</option>
             {(images ?? []).filter((i) => i.status === 'active').map((i) => (
               <option key={i.id} value={i.id}>
@@ -98,7 +98,7 @@ export function DetailsTab({ form, set, errors, zones, flavors, limits, images, 
       ) : (
         <label>
           Volume
-          <select value={form.volumeId} onChange={(e) => set({ volumeId: e.target.value })} aria-invalid={!!errors.source} aria-describedby="err-source">
+          <select aria-label="Volume" value={form.volumeId} onChange={(e) => set({ volumeId: e.target.value })} aria-invalid={!!errors.source} aria-describedby="err-source">
             <option value="">Select a volume</option>
             {(volumes ?? []).filter((v) => v.status === 'available' && v.bootable === 'true').map((v) => (
               <option key={v.id} value={v.id}>
