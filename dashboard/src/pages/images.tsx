@@ -184,7 +184,7 @@ export function ImagesPage() {
                 <td>{titleCase(img.visibility)}</td>
                 <td>{formatBytes(img.size)}</td>
                 <td>{(img.disk_format ?? '').toUpperCase()}</td>
-                <td className="toolbar">
+                <td className="row-actions">
                   <button type="button" disabled={img.status !== 'active'} aria-label={`Launch instance from ${label}`} onClick={() => navigate(`/project/instances/launch?image=${encodeURIComponent(img.id)}`)}>
                     Launch
                   </button>

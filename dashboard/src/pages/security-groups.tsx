@@ -153,7 +153,7 @@ export function SecurityGroupsPage() {
               <th scope="row">{g.name}</th>
               <td>{g.description}</td>
               <td>{g.security_group_rules.length}</td>
-              <td className="toolbar">
+              <td className="row-actions">
                 <button type="button" aria-label={`Manage rules of ${g.name}`} aria-pressed={g.id === group?.id} onClick={() => navigate(`/project/security_groups?group=${g.id}`)}>
                   Manage Rules
                 </button>
@@ -178,7 +178,12 @@ export function SecurityGroupsPage() {
             </label>
             <label>
               Ether Type
-              <select value={ethertype} onChange={(e) => setEthertype(e.target.value as 'IPv4' | 'IPv6')}>
+              <select value={ethertype} onChange={(e) => {
+                  const v = e.target.value as 'IPv4' | 'IPv6';
+                  setEthertype(v);
+                  // The "anywhere" CIDR follows the ether type.
+                  if (cidr === '0.0.0.0/0' || cidr === '::/0') setCidr(v === 'IPv6' ? '::/0' : '0.0.0.0/0');
+                }}>
                 <option value="IPv4">IPv4</option>
                 <option value="IPv6">IPv6</option>
               </select>

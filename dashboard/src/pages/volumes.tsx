@@ -181,7 +181,7 @@ export function VolumesPage() {
                 <td>{v.attachments.map((a) => `${a.device} on ${serverName(a.server_id)}`).join(', ')}</td>
                 <td>{v.availability_zone}</td>
                 <td>{v.bootable === 'true' ? 'Yes' : 'No'}</td>
-                <td className="toolbar">
+                <td className="row-actions">
                   {v.status === 'available' && (
                     <button
                       type="button"
