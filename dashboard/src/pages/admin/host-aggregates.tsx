@@ -132,13 +132,15 @@ export function HostAggregatesPage() {
                   </div>
                 ))}
               </td>
-              <td className="toolbar">
-                <button type="button" aria-label={`Manage ${a.name}`} aria-pressed={managed === a.id} onClick={() => setManaged(managed === a.id ? null : a.id)}>
-                  Manage
-                </button>
-                <button type="button" className="danger" aria-label={`Delete ${a.name}`} onClick={() => setConfirm(a)}>
-                  Delete
-                </button>
+              <td>
+                <div className="toolbar">
+                  <button type="button" aria-label={`Manage ${a.name}`} aria-pressed={managed === a.id} onClick={() => setManaged(managed === a.id ? null : a.id)}>
+                    Manage
+                  </button>
+                  <button type="button" className="danger" aria-label={`Delete ${a.name}`} onClick={() => setConfirm(a)}>
+                    Delete
+                  </button>
+                </div>
               </td>
             </tr>
           ))}
