@@ -194,6 +194,35 @@ describe('the Launch Instance wizard on a qemu cloud', { skip, timeout: 180_000 
     await page.getByRole('dialog', { name: 'Confirm Delete Instance' }).getByRole('button', { name: 'Delete Instance' }).click();
     await row('wizard-vm').waitFor({ state: 'detached', timeout: 20_000 });
     await waitFor(async () => (await serverCount()) === 0, 'server gone from the API', 20_000);
+  });
+
+  it('an import with a bad public key says why and what to do', async () => {
+    await page.getByRole('button', { name: 'Launch Instance' }).click();
+    await tab('Access & Security').click();
+    await panel.getByRole('button', { name: 'Import Key Pair' }).click();
+    await panel.getByLabel('Key Pair Name').fill('bad-key');
+    await panel.getByLabel('Public Key').fill('not a key');
+    await panel.getByRole('button', { name: 'Import', exact: true }).click();
+    await panel.getByRole('alert').filter({ hasText: /Check the name is unused and the key is one line of an OpenSSH public key/ }).waitFor();
+    assert.equal((await tc.demo.get('/compute/v2.1/os-keypairs')).body.keypairs.length, 1, 'only wizard-key exists');
+  });
+
+  it("a launch no host can take goes to Error, and the instance page shows the scheduler's reason", async () => {
+    // Unlimited quota for demo and a flavor bigger than any host: the scheduler, not the quota, refuses it.
+    const q = await tc.admin.put(`/compute/v2.1/os-quota-sets/${tc.demo.projectId}`, { quota_set: { ram: -1 } });
+    assert.equal(q.status, 200, JSON.stringify(q.body));
+    const f = await tc.admin.post('/compute/v2.1/flavors', { flavor: { name: 'm1.enormous', ram: 64 * 1024 * 1024, vcpus: 1, disk: 1 } });
+    assert.equal(f.status, 200, JSON.stringify(f.body));
+    await page.goto(tc.url + '/project/instances/launch');
+    await panel.getByLabel('Instance Name').fill('too-big');
+    await panel.getByLabel('Flavor', { exact: true }).selectOption(f.body.flavor.id);
+    await panel.getByLabel('Image', { exact: true }).selectOption({ label: 'tiny-linux' });
+    await page.getByRole('button', { name: 'Launch Instance' }).click();
+    await statusOf('too-big').filter({ hasText: /^Error$/ }).waitFor({ timeout: 20_000 });
+    await page.getByRole('link', { name: 'too-big', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: /Fault: No valid host was found/ }).waitFor();
+    const id = (await tc.demo.get('/compute/v2.1/servers?name=too-big')).body.servers[0].id;
+    assert.equal((await tc.demo.delete(`/compute/v2.1/servers/${id}`)).status, 204);
     assert.deepEqual(errors, []);
   });
 });
