@@ -124,6 +124,31 @@ describe('dashboard admin pages in a browser', { skip }, () => {
     assert.equal(svc.disabled_reason, 'new disks');
   });
 
+  it('creates a private flavor (an empty name is refused in place), and deletes it', async () => {
+    await nav().getByRole('link', { name: 'Flavors' }).click();
+    await page.getByRole('heading', { name: 'Flavors' }).waitFor();
+    await rowOf('Flavors', 'm1.tiny').waitFor();
+    const before = (await tc.admin.get('/compute/v2.1/flavors?is_public=None')).body.flavors.length;
+    await page.getByRole('button', { name: 'Create Flavor' }).click();
+    const form = page.getByRole('form', { name: 'Create Flavor' });
+    await form.getByRole('button', { name: 'Create' }).click();
+    await form.getByRole('alert').filter({ hasText: 'The flavor needs a name.' }).waitFor();
+    await form.getByLabel('Name').fill('m1.custom');
+    await form.getByLabel('VCPUs').fill('3');
+    await form.getByLabel('RAM (MB)').fill('3072');
+    await form.getByLabel('Root Disk (GB)').fill('7');
+    await form.getByLabel('Public').uncheck();
+    await form.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('status').filter({ hasText: 'Created flavor m1.custom' }).waitFor();
+    assert.deepEqual((await rowOf('Flavors', 'm1.custom').locator('td').allTextContents()).slice(0, 4), ['3', '3.0 GiB', '7 GiB', 'No']);
+    const flavors = (await tc.admin.get('/compute/v2.1/flavors?is_public=None')).body.flavors;
+    assert.equal(flavors.length, before + 1);
+    await page.getByRole('button', { name: 'Delete m1.custom' }).click();
+    await page.getByRole('dialog', { name: 'Confirm Delete Flavor' }).getByRole('button', { name: 'Delete Flavor' }).click();
+    await rowOf('Flavors', 'm1.custom').waitFor({ state: 'detached' });
+    assert.equal((await tc.admin.get('/compute/v2.1/flavors?is_public=None')).body.flavors.length, before);
+  });
+
   it("lists every project's instances with their project and host", async () => {
     await nav().getByRole('link', { name: 'All Instances' }).click();
     await page.getByRole('heading', { name: 'All Instances' }).waitFor();
