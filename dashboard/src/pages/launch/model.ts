@@ -3,7 +3,27 @@
  * Contract: validate() returns every problem (field -> message, in tab order); a form with any
  * problem is never sent. toRequest() is only called on a valid form.
  */
-import type { AbsoluteLimits, CreateServerRequest, Flavor } from '../../api/compute';
+
+// Structural types (no imports: the model is also tested by Node, outside the dashboard's build);
+// api/compute.ts's Flavor, AbsoluteLimits and CreateServerRequest fit them.
+export interface FlavorSize {
+  id: string;
+  vcpus: number;
+  ram: number;
+}
+export interface ComputeLimits {
+  maxTotalInstances: number;
+  maxTotalCores: number;
+  maxTotalRAMSize: number;
+  totalInstancesUsed: number;
+  totalCoresUsed: number;
+  totalRAMUsed: number;
+}
+export interface ServerBody {
+  name: string;
+  flavorRef: string;
+  [k: string]: unknown;
+}
 
 export type BootSource = 'image' | 'volume';
 
@@ -64,7 +84,7 @@ export interface QuotaRow {
   unit: string;
 }
 
-export function quotaRows(l: AbsoluteLimits | undefined, flavor: Flavor | undefined, count: number): QuotaRow[] {
+export function quotaRows(l: ComputeLimits | undefined, flavor: FlavorSize | undefined, count: number): QuotaRow[] {
   if (!l) return [];
   const n = Number.isInteger(count) && count > 0 ? count : 0;
   return [
@@ -76,7 +96,7 @@ export function quotaRows(l: AbsoluteLimits | undefined, flavor: Flavor | undefi
 
 export const exceeds = (q: QuotaRow) => q.limit >= 0 && q.used + q.adds > q.limit;
 
-export function validate(f: LaunchForm, flavors: Flavor[] | undefined, l: AbsoluteLimits | undefined): Partial<Record<Field, string>> {
+export function validate(f: LaunchForm, flavors: FlavorSize[] | undefined, l: ComputeLimits | undefined): Partial<Record<Field, string>> {
   const out: Partial<Record<Field, string>> = {};
   if (!f.name.trim()) out.name = 'Instance Name is required: type a name for the instance.';
   else if (f.name.length > 255) out.name = 'Instance Name must be at most 255 characters.';
@@ -103,8 +123,8 @@ export function base64(text: string): string {
   return btoa(bin);
 }
 
-export function toRequest(f: LaunchForm): { server: CreateServerRequest; hints?: Record<string, unknown> } {
-  const server: CreateServerRequest = { name: f.name.trim(), flavorRef: f.flavorId, 'OS-DCF:diskConfig': f.diskConfig };
+export function toRequest(f: LaunchForm): { server: ServerBody; hints?: Record<string, unknown> } {
+  const server: ServerBody = { name: f.name.trim(), flavorRef: f.flavorId, 'OS-DCF:diskConfig': f.diskConfig };
   if (f.bootSource === 'image') server.imageRef = f.imageId;
   else
     server.block_device_mapping_v2 = [
