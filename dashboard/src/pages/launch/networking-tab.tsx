@@ -32,6 +32,7 @@ export function NetworkingTab({ form, set, networks }: { form: LaunchForm; set: 
         ))}
       </ol>
       <h2 id="available-title">Available Networks</h2>
+      {available.length === 0 && <p>Every network is allocated.</p>}
       <ul aria-labelledby="available-title">
         {available.map((n) => (
           <li key={n.id}>
