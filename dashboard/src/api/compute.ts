@@ -136,8 +136,23 @@ export const ACTIONS = {
   resume: { resume: null },
   lock: { lock: null },
   unlock: { unlock: null },
+  confirmResize: { confirmResize: null },
+  revertResize: { revertResize: null },
 } as const satisfies Record<string, Record<string, unknown>>;
 export type ActionName = keyof typeof ACTIONS;
+
+/** Resizes a server to another flavor (202); it then waits in VERIFY_RESIZE for confirmResize or revertResize. */
+export async function resizeServer(base: string, id: string, flavorRef: string): Promise<void> {
+  await serverAction(base, id, { resize: { flavorRef } });
+}
+
+/**
+ * Snapshots a server into a new image (createImage); returns the image's id (2.45+ body).
+ * The image is queued in Glance at once and becomes active when the snapshot is uploaded.
+ */
+export async function createServerImage(base: string, id: string, name: string): Promise<string> {
+  return (await serverAction<{ image_id: string }>(base, id, { createImage: { name } })).image_id;
+}
 
 export async function consoleOutput(base: string, id: string, length?: number): Promise<string> {
   const body = await serverAction<{ output: string }>(base, id, { 'os-getConsoleOutput': length ? { length } : {} });

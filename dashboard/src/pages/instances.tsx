@@ -7,6 +7,7 @@ import { ACTIONS, deleteServer, serverAction, type ActionName, type Server } fro
 import { listImages } from '../api/image';
 import { Alert } from '../components/alert';
 import { ConfirmDialog } from '../components/confirm';
+import { DIALOG_LABELS, dialogsFor, RowDialog, type DialogAction } from './instance-actions/row-dialogs';
 import { addresses, age, powerState, titleCase } from '../format';
 import { errorMessage } from '../hooks';
 import { useLiveServers } from '../live-servers';
@@ -37,6 +38,9 @@ export function actionsFor(s: Server): ActionName[] {
     case 'SUSPENDED':
       out.push('resume', 'stop');
       break;
+    case 'VERIFY_RESIZE':
+      out.push('confirmResize', 'revertResize');
+      break;
     case 'ERROR':
       out.push('stop', 'hardReboot');
       break;
@@ -56,6 +60,8 @@ export const ACTION_LABELS: Record<ActionName, string> = {
   resume: 'Resume Instance',
   lock: 'Lock Instance',
   unlock: 'Unlock Instance',
+  confirmResize: 'Confirm Resize',
+  revertResize: 'Revert Resize',
 };
 
 /** allTenants (Admin > Instances): every project's servers, with their project and host columns, no Launch button. */
@@ -133,6 +139,11 @@ export function InstancesPage({ allTenants = false }: Partial<PageProps> & { all
   actRef.current = act;
   const onAction = useCallback((v: Server, a: ActionName) => actRef.current(v, a), []);
   const onDelete = useCallback((v: Server) => setConfirm([v]), []);
+  const [dialog, setDialog] = useState<{ action: DialogAction; server: Server } | null>(null);
+  const onDialog = useCallback((server: Server, action: DialogAction) => {
+    setMessage(null);
+    setDialog({ action, server });
+  }, []);
 
   return (
     <section aria-labelledby="instances-title">
@@ -183,7 +194,7 @@ export function InstancesPage({ allTenants = false }: Partial<PageProps> & { all
         </thead>
         <tbody>
           {rows.map((v) => (
-            <Row key={v.id} server={v} imageName={v.image ? (images.get(v.image.id) ?? v.image.id) : '-'} now={now} allTenants={allTenants} selected={selected.has(v.id)} onSelect={toggle} onAction={onAction} onDelete={onDelete} />
+            <Row key={v.id} server={v} imageName={v.image ? (images.get(v.image.id) ?? v.image.id) : '-'} now={now} allTenants={allTenants} selected={selected.has(v.id)} onSelect={toggle} onAction={onAction} onDelete={onDelete} onDialog={onDialog} />
           ))}
           {!live.loading && rows.length === 0 && (
             <tr>
@@ -197,6 +208,21 @@ export function InstancesPage({ allTenants = false }: Partial<PageProps> & { all
       <p className="count">
         {live.loading ? 'Loading instances…' : `Displaying ${rows.length} item${rows.length === 1 ? '' : 's'}`}
       </p>
+      {dialog && (
+        <RowDialog
+          action={dialog.action}
+          server={dialog.server}
+          compute={compute}
+          volume={s.endpoints.volume}
+          onDone={(ok) => {
+            setDialog(null);
+            if (ok) {
+              setMessage({ kind: 'success', text: ok });
+              live.refresh();
+            }
+          }}
+        />
+      )}
       {confirm && (
         <ConfirmDialog
           title={confirm.length === 1 ? 'Confirm Delete Instance' : `Confirm Delete ${confirm.length} Instances`}
@@ -223,10 +249,11 @@ interface RowProps {
   onSelect: (id: string, on: boolean) => void;
   onAction: (s: Server, a: ActionName) => Promise<void>;
   onDelete: (s: Server) => void;
+  onDialog: (s: Server, a: DialogAction) => void;
 }
 
 /** One server; memoized so that a change re-renders only the rows that changed (1,000 rows stay fast). */
-const Row = memo(function Row({ server: v, imageName, allTenants, now, selected, onSelect, onAction, onDelete }: RowProps) {
+const Row = memo(function Row({ server: v, imageName, allTenants, now, selected, onSelect, onAction, onDelete, onDialog }: RowProps) {
   const task = v['OS-EXT-STS:task_state'];
   const detail = `/project/instances/${encodeURIComponent(v.id)}`;
   return (
@@ -254,13 +281,13 @@ const Row = memo(function Row({ server: v, imageName, allTenants, now, selected,
       <td>{powerState(v)}</td>
       <td title={v.created}>{age(v.created, now)}</td>
       <td>
-        <RowActions server={v} detail={detail} onAction={onAction} onDelete={onDelete} />
+        <RowActions server={v} detail={detail} onAction={onAction} onDelete={onDelete} onDialog={onDialog} />
       </td>
     </tr>
   );
 });
 
-function RowActions({ server: v, detail, onAction, onDelete }: { server: Server; detail: string; onAction: RowProps['onAction']; onDelete: RowProps['onDelete'] }) {
+function RowActions({ server: v, detail, onAction, onDelete, onDialog }: { server: Server; detail: string; onAction: RowProps['onAction']; onDelete: RowProps['onDelete']; onDialog: RowProps['onDialog'] }) {
   const [open, setOpen] = useState(false);
   const actions = actionsFor(v);
   return (
@@ -283,6 +310,19 @@ function RowActions({ server: v, detail, onAction, onDelete }: { server: Server;
               }}
             >
               {ACTION_LABELS[a]}
+            </button>
+          </li>
+        ))}
+        {dialogsFor(v).map((a) => (
+          <li key={a}>
+            <button
+              type="button"
+              onClick={() => {
+                setOpen(false);
+                onDialog(v, a);
+              }}
+            >
+              {DIALOG_LABELS[a]}
             </button>
           </li>
         ))}
