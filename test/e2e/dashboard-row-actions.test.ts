@@ -1,7 +1,7 @@
 /**
  * The Instances page's form row actions in headless Chromium against a fake-driver cloud, as
  * demo: resize to m1.small then Confirm Resize (the flavor column says m1.small, status
- * Active); Create Snapshot (the image shows up in the Image API and goes active); Attach
+ * Active), and Revert Resize back to it; Create Snapshot (the image shows up in the Image API and goes active); Attach
  * Volume (a volume deleted behind the dialog's back gives the API's message in the dialog;
  * an available one ends up in-use). Needs dashboard/dist (`node scripts/build.mjs --dashboard`).
  */
@@ -80,6 +80,24 @@ describe('dashboard Instances row actions: resize, snapshot, attach volume', { s
     const s = (await tc.demo.get(`/compute/v2.1/servers/${serverId}`)).body.server;
     assert.equal(s.status, 'ACTIVE');
     assert.equal(s.flavor.id, '2');
+  });
+
+  it('Revert Resize goes back to the old flavor', async () => {
+    await menu('app-1', 'Resize Instance');
+    const dialog = page.getByRole('dialog', { name: 'Resize Instance app-1' });
+    await dialog.getByLabel('New flavor').locator('option', { hasText: 'm1.medium' }).waitFor({ state: 'attached' });
+    await dialog.getByLabel('New flavor').selectOption({ label: 'm1.medium' });
+    await dialog.getByRole('button', { name: 'Resize' }).click();
+    await statusOf('app-1').filter({ hasText: /^Verify Resize$/ }).waitFor();
+    await menu('app-1', 'Revert Resize');
+    await page.getByRole('status').filter({ hasText: 'Revert Resize: requested for app-1' }).waitFor();
+    await waitFor(async () => {
+      const s = (await tc.demo.get(`/compute/v2.1/servers/${serverId}`)).body.server;
+      return s.status === 'ACTIVE' && !s['OS-EXT-STS:task_state'];
+    }, 'reverted', 15_000);
+    await statusOf('app-1').filter({ hasText: /^Active$/ }).waitFor();
+    await row('app-1').getByRole('cell', { name: 'm1.small', exact: true }).waitFor();
+    assert.equal((await tc.demo.get(`/compute/v2.1/servers/${serverId}`)).body.server.flavor.id, '2');
   });
 
   it('creates a snapshot that the Image API lists and that becomes active', async () => {
