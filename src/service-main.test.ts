@@ -52,6 +52,9 @@ test('a scheduler on SQLite prints its ready line and stops on SIGTERM', async (
     const deadline = Date.now() + 30_000;
     while (!out.includes('ready') && Date.now() < deadline && p.exitCode === null) await new Promise((r) => setTimeout(r, 50));
     assert.match(out, /^scheduler ready \(host sched-a\)$/m);
+    // A service keeps running until it is stopped (nothing but the service holds its event loop here).
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(p.exitCode, null, `the scheduler exited on its own after ready; its log:\n${err.slice(-3000)}`);
     p.kill('SIGTERM');
     assert.equal(await exited, 0, `the scheduler did not exit 0 on SIGTERM; its log:\n${err.slice(-3000)}`);
   } finally {

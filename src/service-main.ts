@@ -158,16 +158,16 @@ export async function serviceMain(service: ServiceName, argv: string[]): Promise
     process.stderr.write(`nova-ts ${service}: ${(e as Error).message}\n`);
     process.exit(2);
   }
-  let running: Running;
-  try {
-    running = await startService(service, s);
-  } catch (e) {
-    process.stderr.write(`nova-ts ${service}: ${(e as Error).message}\n`);
-    process.exit(1);
-  }
-  process.stdout.write(`${running.ready}\n`);
+  // Signals are taken from the start: one that arrives while the service starts stops it as
+  // soon as it is up (never a kill half-way through start-up, nor a race with the ready line).
+  let running: Running | undefined;
+  let requested: string | null = null;
   let stopping = false;
   const stop = async (sig: string) => {
+    if (!running) {
+      requested ??= sig;
+      return;
+    }
     if (stopping) return;
     stopping = true;
     log.info(`${sig} received, stopping`);
@@ -181,4 +181,15 @@ export async function serviceMain(service: ServiceName, argv: string[]): Promise
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  try {
+    running = await startService(service, s);
+  } catch (e) {
+    process.stderr.write(`nova-ts ${service}: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`${running.ready}\n`);
+  // A service runs until it is stopped, even when nothing else holds the event loop (its
+  // periodic timers are unref'd; an in-process bus has no socket).
+  setInterval(() => undefined, 1 << 30);
+  if (requested) await stop(requested);
 }
