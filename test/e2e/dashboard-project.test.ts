@@ -172,6 +172,8 @@ describe('dashboard Project pages in a browser', { skip }, () => {
     assert.equal(img.size, 64 * 1024);
     await row.getByRole('button', { name: 'Launch instance from tiny' }).click();
     await page.waitForURL((u) => u.pathname === '/project/instances/launch' && u.searchParams.get('image') === img.id);
+    // The wizard opens with that image chosen as the boot source.
+    await page.waitForFunction((id) => (document.querySelector('select[aria-label="Image"]') as HTMLSelectElement | null)?.value === id, img.id);
   });
 
   it('attaches a volume to an instance and detaches it', async () => {

@@ -38,7 +38,8 @@ export function LaunchInstancePage() {
   const networks = useLoad(() => (network ? listNetworks(network) : none<Network>()), [network]);
   const groups = useLoad(() => (network ? listSecurityGroups(network) : none<SecurityGroup>()), [network]);
 
-  const [form, setForm] = useState<LaunchForm>(EMPTY_FORM);
+  // "Launch" on the Images page opens /project/instances/launch?image=<id>: that image is preselected.
+  const [form, setForm] = useState<LaunchForm>(() => ({ ...EMPTY_FORM, imageId: new URLSearchParams(window.location.search).get('image') ?? EMPTY_FORM.imageId }));
   const [tab, setTab] = useState<TabKey>('details');
   const [tried, setTried] = useState(false);
   const [busy, setBusy] = useState(false);
