@@ -39,6 +39,40 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   return { data, error, loading, reload };
 }
 
+/** A page's API calls: busy while one runs, the success message or the API's error, then `after` (a reload). */
+export interface Action {
+  busy: boolean;
+  error: string | null;
+  message: string | null;
+  setError: (e: string | null) => void;
+  setMessage: (m: string | null) => void;
+  /** Runs what(); on success shows ok and resolves true, on failure shows the error and resolves false. */
+  run: (what: () => Promise<unknown>, ok: string) => Promise<boolean>;
+}
+
+export function useAction(after: () => void): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const run = async (what: () => Promise<unknown>, ok: string) => {
+    setError(null);
+    setMessage(null);
+    setBusy(true);
+    try {
+      await what();
+      setMessage(ok);
+      return true;
+    } catch (err) {
+      setError(errorMessage(err));
+      return false;
+    } finally {
+      setBusy(false);
+      after();
+    }
+  };
+  return { busy, error, message, setError, setMessage, run };
+}
+
 /** Calls fn every ms milliseconds (never two at once), from mount until unmount. */
 export function useInterval(fn: () => Promise<void> | void, ms: number): void {
   const ref = useRef(fn);

@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import { createSecurityGroup, createSecurityGroupRule, deleteSecurityGroup, deleteSecurityGroupRule, listSecurityGroups, type NewSecurityGroupRule, type SecurityGroup, type SecurityGroupRule } from '../api/network';
 import { Alert } from '../components/alert';
 import { ConfirmDialog } from '../components/confirm';
-import { errorMessage, useLoad } from '../hooks';
+import { useAction, useLoad } from '../hooks';
 import { navigate, useLocation } from '../router';
 import { useSignedIn } from '../session';
 
@@ -24,9 +24,7 @@ export function SecurityGroupsPage() {
   const project = s.token.body.project!.id;
   const { search } = useLocation();
   const list = useLoad(() => (base ? listSecurityGroups(base, { project_id: project }) : Promise.resolve([])), [base, project]);
-  const [error, setError] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, message, setError, setMessage, run } = useAction(list.reload);
   const [creating, setCreating] = useState(false);
   const [groupName, setGroupName] = useState('');
   const [groupDescription, setGroupDescription] = useState('');
@@ -45,23 +43,6 @@ export function SecurityGroupsPage() {
   const groups = [...(list.data ?? [])].sort((a, b) => a.name.localeCompare(b.name));
   const wanted = new URLSearchParams(search).get('group');
   const group = groups.find((g) => g.id === wanted) ?? groups[0];
-
-  const run = async (what: () => Promise<unknown>, ok: string) => {
-    setError(null);
-    setMessage(null);
-    setBusy(true);
-    try {
-      await what();
-      setMessage(ok);
-      return true;
-    } catch (err) {
-      setError(errorMessage(err));
-      return false;
-    } finally {
-      setBusy(false);
-      list.reload();
-    }
-  };
 
   const createGroup = async (e: FormEvent) => {
     e.preventDefault();

@@ -10,7 +10,7 @@ import { createVolume, deleteVolume, listVolumes, type Volume } from '../api/vol
 import { Alert } from '../components/alert';
 import { ConfirmDialog } from '../components/confirm';
 import { titleCase } from '../format';
-import { errorMessage, useInterval, useLoad } from '../hooks';
+import { useAction, useInterval, useLoad } from '../hooks';
 import { useSignedIn } from '../session';
 
 const SETTLED = ['available', 'in-use', 'error', 'error_deleting', 'error_extending', 'error_restoring'];
@@ -26,9 +26,7 @@ export function VolumesPage() {
   const [name, setName] = useState('');
   const [size, setSize] = useState('1');
   const [imageId, setImageId] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  const { busy, error, message, setError, setMessage, run } = useAction(list.reload);
   const [attaching, setAttaching] = useState<Volume | null>(null);
   const [serverId, setServerId] = useState('');
   const [confirm, setConfirm] = useState<Volume | null>(null);
@@ -40,23 +38,6 @@ export function VolumesPage() {
 
   if (!base) return <Alert>This cloud offers no Block Storage service.</Alert>;
   const serverName = (id: string) => servers.data?.find((v) => v.id === id)?.name ?? id;
-
-  const run = async (what: () => Promise<unknown>, ok: string) => {
-    setError(null);
-    setMessage(null);
-    setBusy(true);
-    try {
-      await what();
-      setMessage(ok);
-      return true;
-    } catch (err) {
-      setError(errorMessage(err));
-      return false;
-    } finally {
-      setBusy(false);
-      list.reload();
-    }
-  };
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
